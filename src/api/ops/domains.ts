@@ -1,0 +1,92 @@
+// Domain operations, GetAuthorizationToken and ListDomains.
+import { validation } from '../../core/errors.js';
+import { check } from '../../core/names.js';
+import { body, type Operation } from '../operation.js';
+import { domainFor, ownerOf } from '../resolve.js';
+
+const DOMAIN_Q = { domain: { required: true }, 'domain-owner': {} } as const;
+
+export const domainOps: Operation[] = [
+  {
+    name: 'CreateDomain',
+    method: 'POST',
+    path: '/v1/domain',
+    query: { domain: { required: true } },
+    body: 'json',
+    async run(input) {
+      const { svc, caller, q, body: b } = input;
+      const name = check('domain', 'domain', q.domain as string);
+      const owner = caller.accountId;
+      await svc.access.require(caller, 'codeartifact:CreateDomain', {
+        scope: 'domain',
+        owner,
+        resource: svc.domains.domainArn({ owner, name }),
+      });
+      const domain = await svc.domains.createDomain(owner, name, body.str(b, 'encryptionKey'), body.tags(b, 'tags'));
+      return { domain };
+    },
+  },
+  {
+    name: 'DescribeDomain',
+    method: 'GET',
+    path: '/v1/domain',
+    query: DOMAIN_Q,
+    body: 'none',
+    async run(input) {
+      const d = await domainFor(input, 'codeartifact:DescribeDomain', input.q.domain as string, ownerOf(input));
+      return { domain: await input.svc.domains.describeDomain(d) };
+    },
+  },
+  {
+    name: 'DeleteDomain',
+    method: 'DELETE',
+    path: '/v1/domain',
+    query: DOMAIN_Q,
+    body: 'none',
+    async run(input) {
+      const d = await domainFor(input, 'codeartifact:DeleteDomain', input.q.domain as string, ownerOf(input));
+      return { domain: await input.svc.domains.deleteDomain(d) };
+    },
+  },
+  {
+    name: 'ListDomains',
+    method: 'POST',
+    path: '/v1/domains',
+    query: {},
+    body: 'json',
+    async run({ svc, caller, body: b }) {
+      await svc.access.require(caller, 'codeartifact:ListDomains', { scope: 'global', owner: caller.accountId, resource: '*' });
+      const maxResults = body.int(b, 'maxResults', 1, 1000) ?? 100;
+      const nextToken = body.str(b, 'nextToken');
+      if (nextToken !== undefined) check('nextToken', 'nextToken', nextToken);
+      const page = await svc.domains.listDomains(caller.accountId, maxResults, nextToken);
+      return { domains: page.items, nextToken: page.nextToken };
+    },
+  },
+  {
+    name: 'GetAuthorizationToken',
+    method: 'POST',
+    path: '/v1/authorization-token',
+    query: { ...DOMAIN_Q, duration: { type: 'int', min: 0, max: 43200 } },
+    body: 'json',
+    async run(input) {
+      const { svc, caller, q } = input;
+      const duration = (q.duration as number | undefined) ?? 43200;
+      if (duration !== 0 && duration < 900)
+        throw validation(`Token duration must be 0 or between 900 and 43200 seconds; got ${duration}.`);
+      const owner = ownerOf(input);
+      // AWS checks both: the codeartifact action on the domain and the STS bearer-token action on the caller.
+      await svc.access.require(caller, 'sts:GetServiceBearerToken', {
+        scope: 'global',
+        owner: caller.accountId,
+        resource: '*',
+      });
+      const d = await domainFor(input, 'codeartifact:GetAuthorizationToken', q.domain as string, owner);
+      const { token, expiration } = svc.tokens.issue(
+        { sub: caller.arn, acct: caller.accountId, domain: d.name, owner: d.owner },
+        duration,
+      );
+      return { authorizationToken: token, expiration };
+    },
+  },
+];

@@ -1,0 +1,183 @@
+// Repository operations: create, describe, update, delete, list, endpoints, external connections.
+import { validation } from '../../core/errors.js';
+import { check, checkFormat } from '../../core/names.js';
+import { body, type OpInput, type Operation } from '../operation.js';
+import { domainFor, ownerOf, repoNames, repositoryFor } from '../resolve.js';
+
+const REPO_Q = { domain: { required: true }, 'domain-owner': {}, repository: { required: true } } as const;
+const PAGE_Q = { 'max-results': { type: 'int', min: 1, max: 1000 }, 'next-token': {} } as const;
+
+/** Adding a repository as an upstream needs AssociateWithDownstreamRepository on it. */
+async function checkUpstreamGrants(input: OpInput, domain: string, owner: string, upstreams: string[] | undefined) {
+  for (const u of upstreams ?? []) {
+    check('repository', 'upstreams.member.repositoryName', u);
+    await input.svc.access.require(input.caller, 'codeartifact:AssociateWithDownstreamRepository', {
+      scope: 'repository',
+      owner,
+      domainId: (await input.svc.domains.findDomain(owner, domain))?.id,
+      repositoryId: undefined,
+      resource: input.svc.domains.repositoryArn(owner, domain, u),
+    });
+  }
+}
+
+function page(q: OpInput['q']) {
+  const token = q['next-token'] as string | undefined;
+  if (token !== undefined) check('nextToken', 'nextToken', token);
+  return { max: (q['max-results'] as number | undefined) ?? 100, token };
+}
+
+export const repositoryOps: Operation[] = [
+  {
+    name: 'CreateRepository',
+    method: 'POST',
+    path: '/v1/repository',
+    query: REPO_Q,
+    body: 'json',
+    async run(input) {
+      const n = repoNames(input);
+      check('repository', 'repository', n.repository);
+      const upstreams = body.upstreams(input.body, 'upstreams');
+      const d = await domainFor(input, 'codeartifact:CreateRepository', n.domain, n.owner);
+      await checkUpstreamGrants(input, n.domain, n.owner, upstreams);
+      const repository = await input.svc.domains.createRepository(d, n.repository, input.caller.accountId, {
+        description: body.str(input.body, 'description'),
+        upstreams,
+        tags: body.tags(input.body, 'tags'),
+      });
+      return { repository };
+    },
+  },
+  {
+    name: 'DescribeRepository',
+    method: 'GET',
+    path: '/v1/repository',
+    query: REPO_Q,
+    body: 'none',
+    async run(input) {
+      const n = repoNames(input);
+      const { domain } = await repositoryFor(input, 'codeartifact:DescribeRepository', n);
+      return { repository: await input.svc.domains.describeRepository(domain, n.repository) };
+    },
+  },
+  {
+    name: 'UpdateRepository',
+    method: 'PUT',
+    path: '/v1/repository',
+    query: REPO_Q,
+    body: 'json',
+    async run(input) {
+      const n = repoNames(input);
+      const upstreams = body.upstreams(input.body, 'upstreams');
+      const { domain } = await repositoryFor(input, 'codeartifact:UpdateRepository', n);
+      await checkUpstreamGrants(input, n.domain, n.owner, upstreams);
+      const repository = await input.svc.domains.updateRepository(domain, n.repository, {
+        description: body.str(input.body, 'description'),
+        upstreams,
+      });
+      return { repository };
+    },
+  },
+  {
+    name: 'DeleteRepository',
+    method: 'DELETE',
+    path: '/v1/repository',
+    query: REPO_Q,
+    body: 'none',
+    async run(input) {
+      const n = repoNames(input);
+      const { domain } = await repositoryFor(input, 'codeartifact:DeleteRepository', n);
+      return { repository: await input.svc.domains.deleteRepository(domain, n.repository) };
+    },
+  },
+  {
+    name: 'ListRepositories',
+    method: 'POST',
+    path: '/v1/repositories',
+    query: { 'repository-prefix': {}, ...PAGE_Q },
+    body: 'json',
+    async run({ svc, caller, q }) {
+      await svc.access.require(caller, 'codeartifact:ListRepositories', { scope: 'global', owner: caller.accountId, resource: '*' });
+      const p = page(q);
+      const r = await svc.domains.listRepositories(
+        { administrator: caller.accountId, prefix: q['repository-prefix'] as string | undefined },
+        p.max,
+        p.token,
+      );
+      return { repositories: r.items, nextToken: r.nextToken };
+    },
+  },
+  {
+    name: 'ListRepositoriesInDomain',
+    method: 'POST',
+    path: '/v1/domain/repositories',
+    query: { domain: { required: true }, 'domain-owner': {}, 'administrator-account': {}, 'repository-prefix': {}, ...PAGE_Q },
+    body: 'json',
+    async run(input) {
+      const { q, svc } = input;
+      const d = await domainFor(input, 'codeartifact:ListRepositoriesInDomain', q.domain as string, ownerOf(input));
+      const admin = q['administrator-account'] as string | undefined;
+      if (admin !== undefined) check('accountId', 'administratorAccount', admin);
+      const p = page(q);
+      const r = await svc.domains.listRepositories(
+        { domain: d, administrator: admin, prefix: q['repository-prefix'] as string | undefined },
+        p.max,
+        p.token,
+      );
+      return { repositories: r.items, nextToken: r.nextToken };
+    },
+  },
+  {
+    name: 'GetRepositoryEndpoint',
+    method: 'GET',
+    path: '/v1/repository/endpoint',
+    query: { ...REPO_Q, format: { required: true }, endpointType: {} },
+    body: 'none',
+    async run(input) {
+      const n = repoNames(input);
+      const format = checkFormat('format', input.q.format as string);
+      const endpointType = input.q.endpointType as string | undefined;
+      if (endpointType !== undefined && endpointType !== 'ipv4' && endpointType !== 'dualstack')
+        throw validation(`Unknown endpointType ${endpointType}; use ipv4 or dualstack.`);
+      await repositoryFor(input, 'codeartifact:GetRepositoryEndpoint', n);
+      const base = input.svc.config.publicUrl;
+      return {
+        repositoryEndpoint: `${base}/${format}/d/${n.domain}-${n.owner}/${encodeURIComponent(n.repository)}/`,
+      };
+    },
+  },
+  {
+    name: 'AssociateExternalConnection',
+    method: 'POST',
+    path: '/v1/repository/external-connection',
+    query: { ...REPO_Q, 'external-connection': { required: true } },
+    body: 'json',
+    async run(input) {
+      const n = repoNames(input);
+      const { domain } = await repositoryFor(input, 'codeartifact:AssociateExternalConnection', n);
+      const repository = await input.svc.domains.associateExternalConnection(
+        domain,
+        n.repository,
+        input.q['external-connection'] as string,
+      );
+      return { repository };
+    },
+  },
+  {
+    name: 'DisassociateExternalConnection',
+    method: 'DELETE',
+    path: '/v1/repository/external-connection',
+    query: { ...REPO_Q, 'external-connection': { required: true } },
+    body: 'none',
+    async run(input) {
+      const n = repoNames(input);
+      const { domain } = await repositoryFor(input, 'codeartifact:DisassociateExternalConnection', n);
+      const repository = await input.svc.domains.disassociateExternalConnection(
+        domain,
+        n.repository,
+        input.q['external-connection'] as string,
+      );
+      return { repository };
+    },
+  },
+];

@@ -1,0 +1,468 @@
+// AWS Signature Version 4 verification (server side) and signing (client side).
+//
+// The canonical request is rebuilt the way both the JS SDK v3 (@smithy/signature-v4) and botocore build
+// it for non-S3 services, so requests signed by either verify here:
+//   - canonical URI: the path as sent (already percent-encoded), dot segments and empty segments removed,
+//     then URI-encoded once more ("double encoding"), with '/' kept;
+//   - canonical query: every pair percent-decoded and re-encoded per RFC 3986, sorted by encoded key then
+//     value; a key without '=' gets an empty value; X-Amz-Signature is excluded;
+//   - canonical headers: exactly the SignedHeaders list, values trimmed with whitespace runs collapsed,
+//     multiple values joined with ',';
+//   - payload hash: the x-amz-content-sha256 header when present (verbatim, which allows UNSIGNED-PAYLOAD),
+//     else the SHA-256 of the body the server read.
+// Signing-key derivation comes from @smithy/signature-v4 (getSigningKey) with @aws-crypto/sha256-js; the
+// signature comparison is constant time.
+
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import {
+  ALGORITHM_IDENTIFIER,
+  KEY_TYPE_IDENTIFIER,
+  SignatureV4,
+  UNSIGNED_PAYLOAD,
+  createScope,
+  getCanonicalQuery,
+  getSigningKey,
+} from '@smithy/signature-v4';
+
+export interface SignedRequest {
+  method: string;
+  /** The raw request path as received (still percent-encoded), no query. */
+  path: string;
+  /** The raw query string without '?', may be ''. */
+  query: string;
+  /** Node's lower-cased IncomingHttpHeaders. */
+  headers: Record<string, string | string[] | undefined>;
+  /**
+   * Hex SHA-256 of the body the server read; null when the body is streamed and not yet read (then the
+   * x-amz-content-sha256 header value is used and the caller verifies the body against it later).
+   */
+  payloadSha256: string | null;
+}
+
+export interface VerifyOptions {
+  /** Configured region; the credential scope must match. */
+  region: string;
+  /** 'codeartifact' for /v1, 'hoard' for the admin API. */
+  service: string;
+  /** Default new Date(). */
+  now?: Date;
+  /** Default 15 minutes. */
+  maxSkewMs?: number;
+  /** Returns the secret access key, or null for an unknown key. */
+  lookupSecret(accessKeyId: string): Promise<string | null>;
+}
+
+export class SigV4Error extends Error {
+  constructor(
+    readonly type: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
+const MAX_PRESIGNED_EXPIRES_S = 7 * 24 * 60 * 60;
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const AMZ_DATE_RE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+
+const missingToken = () =>
+  new SigV4Error('MissingAuthenticationTokenException', 403, 'Missing Authentication Token');
+const incomplete = (message: string) => new SigV4Error('IncompleteSignatureException', 400, message);
+const invalid = (message: string) => new SigV4Error('InvalidSignatureException', 403, message);
+const unrecognized = () =>
+  new SigV4Error('UnrecognizedClientException', 403, 'The security token included in the request is invalid.');
+const mismatch = () =>
+  invalid(
+    'The request signature we calculated does not match the signature you provided. ' +
+      'Check your AWS Secret Access Key and signing method.',
+  );
+
+/** The parts of a SigV4 signature, whichever form (header or query) carried them. */
+interface ParsedAuth {
+  form: 'header' | 'query';
+  accessKeyId: string;
+  scopeDate: string;
+  scopeRegion: string;
+  scopeService: string;
+  signedHeaders: string[];
+  signature: string;
+  amzDate: string;
+  /** Presigned form only: lifetime in seconds. */
+  expiresS?: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Verification
+
+export async function verifySigV4(
+  req: SignedRequest,
+  opts: VerifyOptions,
+): Promise<{ accessKeyId: string; signedAt: Date }> {
+  const pairs = parseQuery(req.query);
+  const authHeader = headerValue(req.headers, 'authorization');
+  const hasQueryAuth = pairs.some(([k]) => k === 'X-Amz-Algorithm');
+
+  let auth: ParsedAuth;
+  if (authHeader !== undefined && hasQueryAuth) {
+    throw incomplete(
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified',
+    );
+  } else if (authHeader !== undefined) {
+    auth = parseAuthorizationHeader(authHeader, req.headers);
+  } else if (hasQueryAuth) {
+    auth = parseQueryAuth(pairs);
+  } else {
+    throw missingToken();
+  }
+
+  // Credential scope.
+  if (auth.scopeRegion !== opts.region) {
+    throw invalid(
+      `Credential should be scoped to a valid region, not '${auth.scopeRegion}'. Expected region: '${opts.region}'.`,
+    );
+  }
+  if (auth.scopeService !== opts.service) {
+    throw invalid(`Credential should be scoped to correct service: '${opts.service}'. `);
+  }
+  const signedAt = parseAmzDate(auth.amzDate);
+  if (auth.scopeDate !== auth.amzDate.slice(0, 8)) {
+    throw invalid(
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: ` +
+        `'${auth.scopeDate}' != '${auth.amzDate.slice(0, 8)}', from '${auth.amzDate}'.`,
+    );
+  }
+
+  // Time.
+  const now = opts.now ?? new Date();
+  const maxSkewMs = opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
+  const skewMin = `${maxSkewMs / 60000} min.`;
+  if (signedAt.getTime() > now.getTime() + maxSkewMs) {
+    throw invalid(
+      `Signature not yet current: ${auth.amzDate} is still later than ` +
+        `${formatAmzDate(new Date(now.getTime() + maxSkewMs))} (${formatAmzDate(now)} + ${skewMin})`,
+    );
+  }
+  if (auth.form === 'header') {
+    if (signedAt.getTime() < now.getTime() - maxSkewMs) {
+      throw invalid(
+        `Signature expired: ${auth.amzDate} is now earlier than ` +
+          `${formatAmzDate(new Date(now.getTime() - maxSkewMs))} (${formatAmzDate(now)} - ${skewMin})`,
+      );
+    }
+  } else {
+    const expiresMs = (auth.expiresS ?? 0) * 1000;
+    if (signedAt.getTime() + expiresMs < now.getTime()) {
+      throw invalid(
+        `Signature expired: ${auth.amzDate} is now earlier than ` +
+          `${formatAmzDate(new Date(now.getTime() - expiresMs))} (${formatAmzDate(now)} - ${auth.expiresS} sec.)`,
+      );
+    }
+  }
+
+  // Key.
+  const secret = await opts.lookupSecret(auth.accessKeyId);
+  if (secret === null) throw unrecognized();
+
+  // Payload hash that the signature covers.
+  const contentSha = headerValue(req.headers, 'x-amz-content-sha256');
+  let payloadCandidates: string[];
+  if (contentSha !== undefined) {
+    payloadCandidates = [contentSha];
+  } else if (auth.form === 'query') {
+    // Presigners use UNSIGNED-PAYLOAD (S3 style) or the hash of the (usually empty) body (smithy default).
+    payloadCandidates = [UNSIGNED_PAYLOAD, req.payloadSha256 ?? EMPTY_SHA256];
+  } else if (req.payloadSha256 !== null) {
+    payloadCandidates = [req.payloadSha256.toLowerCase()];
+  } else {
+    throw incomplete(
+      'The request body was not read and no x-amz-content-sha256 header was provided; cannot compute the payload hash.',
+    );
+  }
+
+  // Canonical request (minus the payload hash line) and signing key.
+  const canonicalPrefix = [
+    req.method.toUpperCase(),
+    canonicalPath(req.path),
+    canonicalQueryString(pairs),
+    auth.signedHeaders.map((h) => `${h}:${canonicalHeaderValue(req.headers[h])}`).join('\n') + '\n',
+    auth.signedHeaders.join(';'),
+  ].join('\n');
+  const scope = createScope(auth.scopeDate, auth.scopeRegion, auth.scopeService);
+  const signingKey = await getSigningKey(
+    Sha256,
+    { accessKeyId: auth.accessKeyId, secretAccessKey: secret },
+    auth.scopeDate,
+    auth.scopeRegion,
+    auth.scopeService,
+  );
+  const provided = /^[0-9a-f]{64}$/.test(auth.signature) ? Buffer.from(auth.signature, 'hex') : null;
+
+  let ok = false;
+  for (const payloadHash of payloadCandidates) {
+    const canonicalRequest = `${canonicalPrefix}\n${payloadHash}`;
+    const stringToSign = [
+      ALGORITHM_IDENTIFIER,
+      auth.amzDate,
+      scope,
+      createHash('sha256').update(canonicalRequest, 'utf8').digest('hex'),
+    ].join('\n');
+    const expected = createHmac('sha256', signingKey).update(stringToSign, 'utf8').digest();
+    // Always run the comparison (against a dummy when the provided value is malformed) so the time spent
+    // does not depend on where the signatures differ.
+    const equal = timingSafeEqual(expected, provided ?? Buffer.alloc(expected.length));
+    ok = (equal && provided !== null) || ok;
+  }
+  if (!ok) throw mismatch();
+
+  // The signature covers the declared payload hash; check it against what the server read.
+  if (
+    contentSha !== undefined &&
+    contentSha !== UNSIGNED_PAYLOAD &&
+    req.payloadSha256 !== null &&
+    contentSha.toLowerCase() !== req.payloadSha256.toLowerCase()
+  ) {
+    throw invalid('The provided x-amz-content-sha256 header does not match what was computed.');
+  }
+
+  return { accessKeyId: auth.accessKeyId, signedAt };
+}
+
+function parseAuthorizationHeader(
+  value: string,
+  headers: SignedRequest['headers'],
+): ParsedAuth {
+  const trimmed = value.trim();
+  const sp = trimmed.search(/\s/);
+  const algorithm = sp < 0 ? trimmed : trimmed.slice(0, sp);
+  const rest = sp < 0 ? '' : trimmed.slice(sp + 1);
+  if (algorithm !== ALGORITHM_IDENTIFIER) {
+    throw incomplete(
+      `Authorization header requires '${ALGORITHM_IDENTIFIER}' as the signing algorithm. Authorization=${value}`,
+    );
+  }
+  const params = new Map<string, string>();
+  for (const part of rest.split(',')) {
+    const p = part.trim();
+    if (p === '') continue;
+    const eq = p.indexOf('=');
+    if (eq <= 0) {
+      throw incomplete(`Authorization header requires each component to be of the form key=value, got '${p}'. Authorization=${value}`);
+    }
+    params.set(p.slice(0, eq).trim(), p.slice(eq + 1).trim());
+  }
+  const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((k) => !params.get(k));
+  if (missing.length > 0) {
+    throw incomplete(
+      missing.map((k) => `Authorization header requires '${k}' parameter.`).join(' ') + ` Authorization=${value}`,
+    );
+  }
+  const amzDate = headerValue(headers, 'x-amz-date');
+  if (amzDate === undefined || amzDate.trim() === '') {
+    throw incomplete(`Authorization header requires existence of a 'X-Amz-Date' header. Authorization=${value}`);
+  }
+  const scope = parseCredential(params.get('Credential')!);
+  const signedHeaders = parseSignedHeaders(params.get('SignedHeaders')!);
+  return {
+    form: 'header',
+    ...scope,
+    signedHeaders,
+    signature: params.get('Signature')!,
+    amzDate: amzDate.trim(),
+  };
+}
+
+function parseQueryAuth(pairs: Array<[string, string]>): ParsedAuth {
+  const get = (k: string) => pairs.find(([key]) => key === k)?.[1];
+  const algorithm = get('X-Amz-Algorithm');
+  if (algorithm !== ALGORITHM_IDENTIFIER) {
+    throw incomplete(`X-Amz-Algorithm only supports '${ALGORITHM_IDENTIFIER}'`);
+  }
+  const required = ['X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-SignedHeaders', 'X-Amz-Date', 'X-Amz-Expires'];
+  const missing = required.filter((k) => !get(k));
+  if (missing.length > 0) {
+    throw incomplete(missing.map((k) => `AWS query-string parameters must include '${k}'.`).join(' '));
+  }
+  const expiresRaw = get('X-Amz-Expires')!;
+  if (!/^\d+$/.test(expiresRaw)) {
+    throw incomplete(`X-Amz-Expires should be a number of seconds, got '${expiresRaw}'.`);
+  }
+  const expiresS = Number(expiresRaw);
+  if (expiresS > MAX_PRESIGNED_EXPIRES_S) {
+    throw incomplete(`X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGNED_EXPIRES_S}`);
+  }
+  return {
+    form: 'query',
+    ...parseCredential(get('X-Amz-Credential')!),
+    signedHeaders: parseSignedHeaders(get('X-Amz-SignedHeaders')!),
+    signature: get('X-Amz-Signature')!,
+    amzDate: get('X-Amz-Date')!,
+    expiresS,
+  };
+}
+
+function parseCredential(credential: string) {
+  const parts = credential.split('/');
+  if (parts.length !== 5 || parts.some((p) => p === '')) {
+    throw incomplete(
+      `Credential should be of the form '<access key id>/<YYYYMMDD>/<region>/<service>/${KEY_TYPE_IDENTIFIER}', got '${credential}'.`,
+    );
+  }
+  const [accessKeyId, scopeDate, scopeRegion, scopeService, terminator] = parts;
+  if (terminator !== KEY_TYPE_IDENTIFIER) {
+    throw incomplete(`Credential should be scoped with a valid terminator: '${KEY_TYPE_IDENTIFIER}', not '${terminator}'.`);
+  }
+  if (!/^\d{8}$/.test(scopeDate)) {
+    throw incomplete(`Credential scope date should be of the form YYYYMMDD, got '${scopeDate}'.`);
+  }
+  return { accessKeyId, scopeDate, scopeRegion, scopeService };
+}
+
+function parseSignedHeaders(value: string): string[] {
+  const list = value.split(';').map((h) => h.trim().toLowerCase());
+  if (list.some((h) => h === '')) throw incomplete(`SignedHeaders is malformed: '${value}'.`);
+  if (!list.includes('host') && !list.includes(':authority')) {
+    throw incomplete(`'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.`);
+  }
+  return list;
+}
+
+function parseAmzDate(value: string): Date {
+  const m = AMZ_DATE_RE.exec(value);
+  const d = m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6])) : null;
+  if (!m || !d || Number.isNaN(d.getTime()) || formatAmzDate(d) !== value) {
+    throw incomplete(`Date must be in ISO-8601 'basic format'. Got '${value}'. See http://en.wikipedia.org/wiki/ISO_8601`);
+  }
+  return d;
+}
+
+function formatAmzDate(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+}
+
+function headerValue(headers: SignedRequest['headers'], name: string): string | undefined {
+  const v = headers[name];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Canonicalization
+
+/** RFC 3986 encoding as the SDKs do it: everything but A-Z a-z 0-9 - _ . ~ is percent-encoded (UTF-8). */
+function escapeUri(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Split a raw query string into decoded [key, value] pairs; a key without '=' gets ''. '+' stays '+'. */
+function parseQuery(raw: string): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const piece of raw.split('&')) {
+    if (piece === '') continue;
+    const eq = piece.indexOf('=');
+    const k = eq < 0 ? piece : piece.slice(0, eq);
+    const v = eq < 0 ? '' : piece.slice(eq + 1);
+    pairs.push([safeDecode(k), safeDecode(v)]);
+  }
+  return pairs;
+}
+
+function canonicalQueryString(pairs: Array<[string, string]>): string {
+  // getCanonicalQuery re-encodes, sorts by encoded key then by "key=value" and drops X-Amz-Signature.
+  const query: Record<string, string | string[]> = Object.create(null);
+  for (const [k, v] of pairs) {
+    const prev = query[k];
+    if (prev === undefined) query[k] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else query[k] = [prev, v];
+  }
+  return getCanonicalQuery({ query } as Parameters<typeof getCanonicalQuery>[0]);
+}
+
+/** Same as SignatureV4Base.getCanonicalPath (and botocore's normalize_url_path + quote) for non-S3. */
+function canonicalPath(path: string): string {
+  const segments: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') segments.pop();
+    else segments.push(seg);
+  }
+  const normalized =
+    (path.startsWith('/') ? '/' : '') + segments.join('/') + (segments.length > 0 && path.endsWith('/') ? '/' : '');
+  let encoded: string;
+  try {
+    encoded = escapeUri(normalized);
+  } catch {
+    // Lone surrogates cannot be encoded; such a path cannot have been signed by an SDK.
+    encoded = normalized;
+  }
+  return (encoded === '' ? '/' : encoded).replace(/%2F/g, '/');
+}
+
+function canonicalHeaderValue(v: string | string[] | undefined): string {
+  const trimAll = (s: string) => s.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
+  if (v === undefined) return '';
+  return Array.isArray(v) ? v.map(trimAll).join(',') : trimAll(v);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Signing (client side)
+
+/** Client side, for Hoard's own CLI and tests: sign a request the same way the AWS SDK does. */
+export async function signRequest(input: {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+  service: string;
+}): Promise<Record<string, string>> {
+  const url = new URL(input.url);
+  const headers: Record<string, string> = { ...(input.headers ?? {}) };
+  if (!Object.keys(headers).some((h) => h.toLowerCase() === 'host')) headers.host = url.host;
+
+  // The query object is built from the URL exactly as it will be sent, so the verifier (which re-parses
+  // the raw query string) computes the same canonical query.
+  const query: Record<string, string | string[]> = {};
+  for (const [k, v] of parseQuery(url.search.replace(/^\?/, ''))) {
+    const prev = query[k];
+    if (prev === undefined) query[k] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else query[k] = [prev, v];
+  }
+
+  const signer = new SignatureV4({
+    service: input.service,
+    region: input.region,
+    credentials: { accessKeyId: input.accessKeyId, secretAccessKey: input.secretAccessKey },
+    sha256: Sha256,
+    uriEscapePath: true,
+    applyChecksum: input.body !== undefined,
+  });
+  const signed = await signer.sign({
+    method: input.method.toUpperCase(),
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname,
+    query,
+    headers,
+    body: input.body,
+  });
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(signed.headers)) if (v !== undefined) out[k] = String(v);
+  return out;
+}

@@ -1,0 +1,207 @@
+// Every setting, read once from the environment (and an optional JSON file named by
+// HOARD_CONFIG_FILE, whose keys are the same variable names; the environment wins).
+// A bad setting is a ConfigError naming the variable; `hoard serve` prints it and exits 2.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+
+export class ConfigError extends Error {}
+
+export interface S3Config {
+  endpoint: string;
+  bucket: string;
+  accessKey: string;
+  secretKey: string;
+  region: string;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl: string; // no trailing slash
+  dataDir: string;
+  region: string;
+  databaseUrl: string | null; // null: embedded PGlite in dataDir
+  s3: S3Config | null; // null: blobs on disk in dataDir
+  masterKey: Buffer; // 32 bytes, encrypts access-key secrets
+  tokenSigningKey: Buffer; // current JWT signing key
+  tokenVerifyKeys: Buffer[]; // previous keys still accepted (rotation without invalidating live tokens)
+  root: { accountId?: string; accessKeyId?: string; secretAccessKey?: string };
+  externalUrls: Record<string, string>; // 'public:npmjs' -> URL, from HOARD_EXTERNAL_<NAME>_URL
+  maxBodyBytes: number; // JSON/control-plane bodies
+  maxUploadBytes: number; // package uploads (npm publish body, wheels, jars, generic assets)
+  logLevel: string;
+  shutdownGraceMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+const ACCOUNT_ID = /^[0-9]{12}$/;
+const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
+
+export function loadConfig(env: Env = process.env): Config {
+  const e = mergeConfigFile(env);
+  const host = e.HOARD_HOST ?? '127.0.0.1';
+  const port = int(e, 'HOARD_PORT', 8080, 0, 65535);
+  const publicUrl = stripSlash(e.HOARD_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  if (e.HOARD_PUBLIC_URL !== undefined) {
+    let u: URL;
+    try {
+      u = new URL(e.HOARD_PUBLIC_URL);
+    } catch {
+      throw new ConfigError(`HOARD_PUBLIC_URL: not a URL: ${e.HOARD_PUBLIC_URL}`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new ConfigError('HOARD_PUBLIC_URL: must start with http:// or https://');
+    if (u.search || u.hash) throw new ConfigError('HOARD_PUBLIC_URL: must not have a query or fragment');
+  }
+  const dataDir = path.resolve(e.HOARD_DATA_DIR ?? './data');
+  const region = e.HOARD_REGION ?? 'us-east-1';
+  if (!/^[a-z]{2}(-[a-z]+)+-[0-9]+$/.test(region))
+    throw new ConfigError(`HOARD_REGION: not a region name like us-east-1: ${region}`);
+
+  const databaseUrl = e.DATABASE_URL || null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    throw new ConfigError('DATABASE_URL: must be a postgres:// or postgresql:// URL');
+
+  const s3 = loadS3(e);
+  const root = {
+    accountId: e.HOARD_ROOT_ACCOUNT_ID,
+    accessKeyId: e.HOARD_ROOT_ACCESS_KEY_ID,
+    secretAccessKey: e.HOARD_ROOT_SECRET_ACCESS_KEY,
+  };
+  if (root.accountId !== undefined && !ACCOUNT_ID.test(root.accountId))
+    throw new ConfigError('HOARD_ROOT_ACCOUNT_ID: must be exactly 12 digits');
+  if ((root.accessKeyId === undefined) !== (root.secretAccessKey === undefined))
+    throw new ConfigError('HOARD_ROOT_ACCESS_KEY_ID: set it together with HOARD_ROOT_SECRET_ACCESS_KEY, or neither');
+  if (root.accessKeyId !== undefined && !ACCESS_KEY_ID.test(root.accessKeyId))
+    throw new ConfigError('HOARD_ROOT_ACCESS_KEY_ID: 16-128 upper-case letters and digits');
+  if (root.secretAccessKey !== undefined && root.secretAccessKey.length < 16)
+    throw new ConfigError('HOARD_ROOT_SECRET_ACCESS_KEY: at least 16 characters');
+
+  const externalUrls: Record<string, string> = {};
+  for (const [k, v] of Object.entries(e)) {
+    const m = /^HOARD_EXTERNAL_([A-Z0-9_]+)_URL$/.exec(k);
+    if (!m || !v) continue;
+    try {
+      new URL(v);
+    } catch {
+      throw new ConfigError(`${k}: not a URL: ${v}`);
+    }
+    externalUrls[externalConnectionName(m[1])] = stripSlash(v);
+  }
+
+  return {
+    host,
+    port,
+    publicUrl,
+    dataDir,
+    region,
+    databaseUrl,
+    s3,
+    masterKey: key(e, 'HOARD_MASTER_KEY', dataDir, 'master.key'),
+    tokenSigningKey: key(e, 'HOARD_TOKEN_SIGNING_KEY', dataDir, 'token-signing.key'),
+    tokenVerifyKeys: (e.HOARD_TOKEN_PREVIOUS_KEYS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => decodeKey('HOARD_TOKEN_PREVIOUS_KEYS', s)),
+    root,
+    externalUrls,
+    maxBodyBytes: int(e, 'HOARD_MAX_BODY_BYTES', 1024 * 1024, 1024, 2 ** 31),
+    maxUploadBytes: int(e, 'HOARD_MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1024, 5 * 1024 ** 3),
+    logLevel: oneOf(e, 'HOARD_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    shutdownGraceMs: int(e, 'HOARD_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+  };
+}
+
+/** HOARD_EXTERNAL_NPMJS_URL -> public:npmjs, HOARD_EXTERNAL_MAVEN_CENTRAL_URL -> public:maven-central */
+export function externalConnectionName(envPart: string): string {
+  return `public:${envPart.toLowerCase().replace(/_/g, '-')}`;
+}
+
+function mergeConfigFile(env: Env): Env {
+  const file = env.HOARD_CONFIG_FILE;
+  if (!file) return env;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`HOARD_CONFIG_FILE: cannot read ${file} as JSON: ${(err as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError('HOARD_CONFIG_FILE: must hold a JSON object of VARIABLE: "value" pairs');
+  const fromFile: Env = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (typeof v !== 'string' && typeof v !== 'number')
+      throw new ConfigError(`HOARD_CONFIG_FILE: ${k} must be a string or number`);
+    fromFile[k] = String(v);
+  }
+  return { ...fromFile, ...env };
+}
+
+function loadS3(e: Env): S3Config | null {
+  const names = ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const;
+  const set = names.filter((n) => e[n]);
+  if (set.length === 0) return null;
+  const missing = names.filter((n) => !e[n]);
+  if (missing.length) throw new ConfigError(`${missing[0]}: required when ${set[0]} is set (S3 needs all of ${names.join(', ')})`);
+  try {
+    const u = new URL(e.S3_ENDPOINT!);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+  } catch {
+    throw new ConfigError(`S3_ENDPOINT: not an http(s) URL: ${e.S3_ENDPOINT}`);
+  }
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(e.S3_BUCKET!))
+    throw new ConfigError('S3_BUCKET: 3-63 lower-case letters, digits, dots and hyphens');
+  return {
+    endpoint: e.S3_ENDPOINT!,
+    bucket: e.S3_BUCKET!,
+    accessKey: e.S3_ACCESS_KEY!,
+    secretKey: e.S3_SECRET_KEY!,
+    region: e.S3_REGION || 'us-east-1',
+  };
+}
+
+/** A 32-byte key from the variable (base64 or hex), else from a file in the data folder, generated once with mode 0600. */
+function key(e: Env, name: string, dataDir: string, file: string): Buffer {
+  const v = e[name];
+  if (v) return decodeKey(name, v);
+  const p = path.join(dataDir, file);
+  if (existsSync(p)) return decodeKey(`${name} (from ${p})`, readFileSync(p, 'utf8').trim());
+  mkdirSync(dataDir, { recursive: true });
+  const k = randomBytes(32);
+  try {
+    writeFileSync(p, k.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Another process generated it first: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return decodeKey(name, readFileSync(p, 'utf8').trim());
+    throw new ConfigError(`${name}: cannot write ${p}: ${(err as Error).message}`);
+  }
+  chmodSync(p, 0o600);
+  return k;
+}
+
+function decodeKey(name: string, v: string): Buffer {
+  const b = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+  if (b.length !== 32) throw new ConfigError(`${name}: must be 32 bytes, as 64 hex digits or base64`);
+  return b;
+}
+
+function int(e: Env, name: string, def: number, min: number, max: number): number {
+  const v = e[name];
+  if (v === undefined || v === '') return def;
+  if (!/^[0-9]+$/.test(v)) throw new ConfigError(`${name}: not a whole number: ${v}`);
+  const n = Number(v);
+  if (n < min || n > max) throw new ConfigError(`${name}: must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function oneOf<T extends string>(e: Env, name: string, values: T[], def: T): T {
+  const v = e[name];
+  if (v === undefined || v === '') return def;
+  if (!values.includes(v as T)) throw new ConfigError(`${name}: one of ${values.join(', ')}; got ${v}`);
+  return v as T;
+}
+
+const stripSlash = (s: string) => s.replace(/\/+$/, '');

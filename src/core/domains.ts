@@ -1,0 +1,473 @@
+// Domains, repositories, upstream links, external connections, resource policies and tags:
+// CodeArtifact's semantics, no HTTP and no SQL here.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Db, Queryable } from '../store/db.js';
+import { domainStore, type DomainRow, type RepositoryWithDomain } from '../store/domains.js';
+import { conflict, notFound, quotaExceeded, validation } from './errors.js';
+import { arn, check, type PackageFormat } from './names.js';
+
+export const MAX_UPSTREAMS = 10;
+export const MAX_SEARCHED_REPOSITORIES = 25;
+export const MAX_REPOSITORIES_PER_DOMAIN = 1000;
+export const MAX_TAGS = 200;
+
+/** External connections Hoard knows, with the format each serves (reference §1.4). */
+export const EXTERNAL_CONNECTIONS: Record<string, PackageFormat> = {
+  'public:npmjs': 'npm',
+  'public:pypi': 'pypi',
+  'public:maven-central': 'maven',
+  'public:maven-googleandroid': 'maven',
+  'public:maven-gradleplugins': 'maven',
+  'public:maven-commonsware': 'maven',
+  'public:maven-clojars': 'maven',
+  'public:nuget-org': 'nuget',
+  'public:ruby-gems-org': 'ruby',
+  'public:crates-io': 'cargo',
+};
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+export interface DomainDescription {
+  name: string;
+  owner: string;
+  arn: string;
+  status: 'Active';
+  createdTime: Date;
+  encryptionKey?: string;
+  repositoryCount: number;
+  assetSizeBytes: number;
+  s3BucketArn?: string;
+}
+
+export type DomainSummary = Omit<DomainDescription, 'repositoryCount' | 'assetSizeBytes' | 's3BucketArn'>;
+
+export interface RepositorySummary {
+  name: string;
+  administratorAccount: string;
+  domainName: string;
+  domainOwner: string;
+  arn: string;
+  description?: string;
+  createdTime: Date;
+}
+
+export interface RepositoryDescription extends RepositorySummary {
+  upstreams: { repositoryName: string }[];
+  externalConnections: { externalConnectionName: string; packageFormat: string; status: 'Available' }[];
+}
+
+export interface ResourcePolicy {
+  resourceArn: string;
+  revision: string;
+  document: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextToken?: string;
+}
+
+export class DomainService {
+  constructor(
+    private readonly db: Db,
+    readonly region: string,
+    private readonly bucketArn: string | undefined,
+  ) {}
+
+  // ---- domains ----
+
+  async createDomain(owner: string, name: string, encryptionKey: string | undefined, tags: Tag[] = []) {
+    check('domain', 'domain', name);
+    if (encryptionKey !== undefined) check('encryptionKey', 'encryptionKey', encryptionKey);
+    validateTags(tags);
+    return this.db.transaction(async (tx) => {
+      const row = await domainStore.insertDomain(tx, owner, name, encryptionKey ?? null);
+      if (!row) throw conflict(`Domain ${name} already exists in account ${owner}.`, 'domain', name);
+      const domainArn = this.domainArn(row);
+      for (const t of tags) await domainStore.putTag(tx, { arn: domainArn, domainId: row.id, repositoryId: null, ...t });
+      return this.describeDomainRow(tx, row);
+    });
+  }
+
+  /** The domain row, or a ResourceNotFound naming it. */
+  async domain(owner: string, name: string, q: Queryable = this.db): Promise<DomainRow> {
+    check('domain', 'domain', name);
+    const row = await domainStore.getDomain(q, owner, name);
+    if (!row) throw notFound(`Domain ${name} not found in account ${owner}.`, 'domain', name);
+    return row;
+  }
+
+  /** Like domain(), but null instead of an error (access checks run before existence is revealed). */
+  async findDomain(owner: string, name: string): Promise<DomainRow | null> {
+    check('domain', 'domain', name);
+    return domainStore.getDomain(this.db, owner, name);
+  }
+
+  async describeDomain(d: DomainRow): Promise<DomainDescription> {
+    return this.describeDomainRow(this.db, d);
+  }
+
+  async listDomains(owner: string, maxResults: number, nextToken?: string): Promise<Page<DomainSummary>> {
+    const after = nextToken ? decodeToken<{ n: string }>(nextToken).n : null;
+    const rows = await domainStore.listDomains(this.db, owner, after, maxResults + 1);
+    const page = rows.slice(0, maxResults).map((r) => this.domainSummary(r));
+    return {
+      items: page,
+      nextToken: rows.length > maxResults ? encodeToken({ n: rows[maxResults - 1].name }) : undefined,
+    };
+  }
+
+  async deleteDomain(d: DomainRow): Promise<DomainDescription> {
+    return this.db.transaction(async (tx) => {
+      const locked = await domainStore.getDomain(tx, d.owner, d.name, true);
+      if (!locked) throw notFound(`Domain ${d.name} not found.`, 'domain', d.name);
+      const desc = await this.describeDomainRow(tx, locked);
+      if (desc.repositoryCount > 0)
+        throw conflict(
+          `Domain ${d.name} still contains ${desc.repositoryCount} repositories; delete them first.`,
+          'domain',
+          d.name,
+        );
+      await domainStore.deleteDomain(tx, locked.id);
+      return desc;
+    });
+  }
+
+  domainArn(d: { owner: string; name: string }): string {
+    return arn.domain(this.region, d.owner, d.name);
+  }
+
+  private async describeDomainRow(q: Queryable, d: DomainRow): Promise<DomainDescription> {
+    const stats = await domainStore.domainStats(q, d.id);
+    return {
+      ...this.domainSummary(d),
+      repositoryCount: stats.repository_count,
+      assetSizeBytes: stats.asset_size_bytes,
+      ...(this.bucketArn ? { s3BucketArn: this.bucketArn } : {}),
+    };
+  }
+
+  private domainSummary(d: DomainRow): DomainSummary {
+    return {
+      name: d.name,
+      owner: d.owner,
+      arn: this.domainArn(d),
+      status: 'Active',
+      createdTime: d.created_at,
+      ...(d.encryption_key ? { encryptionKey: d.encryption_key } : {}),
+    };
+  }
+
+  // ---- repositories ----
+
+  async createRepository(
+    d: DomainRow,
+    name: string,
+    administrator: string,
+    opts: { description?: string; upstreams?: string[]; tags?: Tag[] },
+  ): Promise<RepositoryDescription> {
+    check('repository', 'repository', name);
+    if (opts.description !== undefined) check('description', 'description', opts.description);
+    validateTags(opts.tags ?? []);
+    return this.db.transaction(async (tx) => {
+      await domainStore.getDomain(tx, d.owner, d.name, true); // serialize repository creation per domain (quota)
+      if ((await domainStore.countRepositories(tx, d.id)) >= MAX_REPOSITORIES_PER_DOMAIN)
+        throw quotaExceeded(`Domain ${d.name} already has ${MAX_REPOSITORIES_PER_DOMAIN} repositories.`, 'domain', d.name);
+      const row = await domainStore.insertRepository(tx, d.id, name, administrator, opts.description ?? null);
+      if (!row) throw conflict(`Repository ${name} already exists in domain ${d.name}.`, 'repository', name);
+      if (opts.upstreams?.length) await this.setUpstreams(tx, d, row.id, name, opts.upstreams);
+      const repoArn = this.repositoryArn(d.owner, d.name, name);
+      for (const t of opts.tags ?? []) await domainStore.putTag(tx, { arn: repoArn, domainId: d.id, repositoryId: row.id, ...t });
+      return this.describeRepositoryIn(tx, d, name);
+    });
+  }
+
+  async repository(d: DomainRow, name: string, q: Queryable = this.db): Promise<RepositoryWithDomain> {
+    check('repository', 'repository', name);
+    const row = await domainStore.getRepository(q, d.id, name);
+    if (!row) throw notFound(`Repository ${name} not found in domain ${d.name}.`, 'repository', name);
+    return row;
+  }
+
+  async describeRepository(d: DomainRow, name: string): Promise<RepositoryDescription> {
+    return this.describeRepositoryIn(this.db, d, name);
+  }
+
+  async updateRepository(d: DomainRow, name: string, opts: { description?: string; upstreams?: string[] }) {
+    if (opts.description !== undefined) check('description', 'description', opts.description);
+    return this.db.transaction(async (tx) => {
+      // Lock the domain: upstream graphs are checked for cycles as a whole.
+      await domainStore.getDomain(tx, d.owner, d.name, true);
+      const repo = await this.repository(d, name, tx);
+      if (opts.description !== undefined) await domainStore.updateRepositoryDescription(tx, repo.id, opts.description);
+      if (opts.upstreams !== undefined) await this.setUpstreams(tx, d, repo.id, name, opts.upstreams);
+      return this.describeRepositoryIn(tx, d, name);
+    });
+  }
+
+  async deleteRepository(d: DomainRow, name: string): Promise<RepositoryDescription> {
+    return this.db.transaction(async (tx) => {
+      await domainStore.getDomain(tx, d.owner, d.name, true);
+      const repo = await this.repository(d, name, tx);
+      const downstream = await domainStore.downstreamsOf(tx, repo.id);
+      if (downstream.length)
+        throw conflict(
+          `Repository ${name} is an upstream of ${downstream.join(', ')}; remove it from their upstreams first.`,
+          'repository',
+          name,
+        );
+      const desc = await this.describeRepositoryIn(tx, d, name);
+      await domainStore.deleteAllTags(tx, desc.arn);
+      await domainStore.deleteRepository(tx, repo.id);
+      return desc;
+    });
+  }
+
+  async listRepositories(
+    filter: { domain?: DomainRow; administrator?: string; prefix?: string },
+    maxResults: number,
+    nextToken?: string,
+  ): Promise<Page<RepositorySummary>> {
+    if (filter.prefix !== undefined) check('repositoryPrefix', 'repositoryPrefix', filter.prefix);
+    const after = nextToken ? decodeToken<{ d: string; r: string }>(nextToken) : null;
+    const rows = await domainStore.listRepositories(
+      this.db,
+      { domainId: filter.domain?.id, administrator: filter.administrator, prefix: filter.prefix },
+      after ? { domain: after.d, name: after.r } : null,
+      maxResults + 1,
+    );
+    const items = rows.slice(0, maxResults).map((r) => this.repositorySummary(r));
+    const last = rows[maxResults - 1];
+    return { items, nextToken: rows.length > maxResults ? encodeToken({ d: last.domain_name, r: last.name }) : undefined };
+  }
+
+  repositoryArn(owner: string, domain: string, repo: string): string {
+    return arn.repository(this.region, owner, domain, repo);
+  }
+
+  async associateExternalConnection(d: DomainRow, name: string, connection: string): Promise<RepositoryDescription> {
+    check('externalConnection', 'externalConnection', connection);
+    const format = EXTERNAL_CONNECTIONS[connection];
+    if (!format)
+      throw validation(
+        `External connection ${connection} is not supported; use one of ${Object.keys(EXTERNAL_CONNECTIONS).join(', ')}.`,
+      );
+    return this.db.transaction(async (tx) => {
+      const repo = await domainStore.getRepository(tx, d.id, name, true);
+      if (!repo) throw notFound(`Repository ${name} not found in domain ${d.name}.`, 'repository', name);
+      if (!(await domainStore.insertExternalConnection(tx, repo.id, connection, format)))
+        throw quotaExceeded(
+          `Repository ${name} already has an external connection; a repository may have only one.`,
+          'repository',
+          name,
+        );
+      return this.describeRepositoryIn(tx, d, name);
+    });
+  }
+
+  async disassociateExternalConnection(d: DomainRow, name: string, connection: string) {
+    check('externalConnection', 'externalConnection', connection);
+    return this.db.transaction(async (tx) => {
+      const repo = await this.repository(d, name, tx);
+      if (!(await domainStore.deleteExternalConnection(tx, repo.id, connection)))
+        throw notFound(`Repository ${name} has no external connection ${connection}.`, 'repository', name);
+      return this.describeRepositoryIn(tx, d, name);
+    });
+  }
+
+  /**
+   * The repositories searched for a read through `repo`, in CodeArtifact's order: the repository
+   * itself, then its upstreams depth-first pre-order, each visited once, at most 25.
+   */
+  async searchOrder(repo: RepositoryWithDomain): Promise<RepositoryWithDomain[]> {
+    const order: number[] = [];
+    const seen = new Set<number>();
+    const children = new Map<number, number[]>();
+    // Fetch the graph level by level (one query per depth), then walk it depth-first.
+    let frontier = [repo.id];
+    seen.add(repo.id);
+    while (frontier.length) {
+      const links = await domainStore.getUpstreams(this.db, frontier);
+      const next: number[] = [];
+      for (const l of links) {
+        const list = children.get(l.repository_id) ?? [];
+        list.push(l.upstream_id);
+        children.set(l.repository_id, list);
+        if (!seen.has(l.upstream_id)) {
+          seen.add(l.upstream_id);
+          next.push(l.upstream_id);
+        }
+      }
+      frontier = next;
+    }
+    const visited = new Set<number>();
+    const walk = (id: number) => {
+      if (visited.has(id) || order.length >= MAX_SEARCHED_REPOSITORIES) return;
+      visited.add(id);
+      order.push(id);
+      for (const c of children.get(id) ?? []) walk(c);
+    };
+    walk(repo.id);
+    const rows = await domainStore.getRepositoriesByIds(this.db, order);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return order.map((id) => byId.get(id)!).filter(Boolean);
+  }
+
+  async externalConnectionOf(repoId: number): Promise<{ name: string; packageFormat: string } | null> {
+    const [c] = await domainStore.getExternalConnections(this.db, [repoId]);
+    return c ? { name: c.name, packageFormat: c.package_format } : null;
+  }
+
+  private async setUpstreams(tx: Queryable, d: DomainRow, repoId: number, repoName: string, names: string[]) {
+    if (names.length > MAX_UPSTREAMS)
+      throw validation(`A repository can have at most ${MAX_UPSTREAMS} upstream repositories; got ${names.length}.`);
+    if (new Set(names).size !== names.length) throw validation('The upstream repository list contains a duplicate.');
+    const ids: number[] = [];
+    for (const n of names) {
+      check('repository', 'upstreams.member.repositoryName', n);
+      if (n === repoName) throw validation(`Repository ${repoName} cannot be its own upstream.`);
+      const up = await domainStore.getRepository(tx, d.id, n);
+      if (!up) throw notFound(`Upstream repository ${n} not found in domain ${d.name}.`, 'repository', n);
+      ids.push(up.id);
+    }
+    // Reject cycles: no upstream may reach back to this repository.
+    let frontier = ids;
+    const seen = new Set<number>();
+    while (frontier.length) {
+      if (frontier.includes(repoId))
+        throw validation(`Adding these upstreams would create a cycle back to repository ${repoName}.`);
+      frontier.forEach((id) => seen.add(id));
+      const links = await domainStore.getUpstreams(tx, frontier);
+      frontier = [...new Set(links.map((l) => l.upstream_id))].filter((id) => !seen.has(id));
+    }
+    await domainStore.setUpstreams(tx, repoId, ids);
+  }
+
+  private async describeRepositoryIn(q: Queryable, d: DomainRow, name: string): Promise<RepositoryDescription> {
+    const repo = await this.repository(d, name, q);
+    const ups = await domainStore.getUpstreams(q, [repo.id]);
+    const ext = await domainStore.getExternalConnections(q, [repo.id]);
+    return {
+      ...this.repositorySummary(repo),
+      upstreams: ups.map((u) => ({ repositoryName: u.name })),
+      externalConnections: ext.map((e) => ({
+        externalConnectionName: e.name,
+        packageFormat: e.package_format,
+        status: 'Available' as const,
+      })),
+    };
+  }
+
+  private repositorySummary(r: RepositoryWithDomain): RepositorySummary {
+    return {
+      name: r.name,
+      administratorAccount: r.administrator,
+      domainName: r.domain_name,
+      domainOwner: r.domain_owner,
+      arn: this.repositoryArn(r.domain_owner, r.domain_name, r.name),
+      ...(r.description ? { description: r.description } : {}),
+      createdTime: r.created_at,
+    };
+  }
+
+  // ---- resource policies ----
+
+  async getPolicy(d: DomainRow, repositoryId: number | null, resourceArn: string): Promise<ResourcePolicy> {
+    const p = await domainStore.getPolicy(this.db, d.id, repositoryId);
+    if (!p)
+      throw notFound(
+        `No resource policy is set on ${resourceArn}.`,
+        repositoryId === null ? 'domain' : 'repository',
+        resourceArn,
+      );
+    return { resourceArn: p.resource_arn, revision: p.revision, document: p.document };
+  }
+
+  /** Stores a policy the caller validated; expectedRevision guards against lost updates. */
+  async putPolicy(d: DomainRow, repositoryId: number | null, resourceArn: string, document: string, expectedRevision?: string) {
+    if (expectedRevision !== undefined) check('policyRevision', 'policyRevision', expectedRevision);
+    return this.db.transaction(async (tx) => {
+      const current = await domainStore.getPolicy(tx, d.id, repositoryId, true);
+      if (expectedRevision !== undefined && current?.revision !== expectedRevision)
+        throw conflict(
+          current
+            ? `Policy revision mismatch: current revision is ${current.revision}, expected ${expectedRevision}.`
+            : `No policy exists with revision ${expectedRevision}.`,
+          repositoryId === null ? 'domain' : 'repository',
+          resourceArn,
+        );
+      const revision = createHash('sha256').update(`${randomUUID()}${document}`).digest('base64');
+      await domainStore.upsertPolicy(tx, { arn: resourceArn, domainId: d.id, repositoryId, document, revision });
+      return { resourceArn, revision, document } satisfies ResourcePolicy;
+    });
+  }
+
+  async deletePolicy(d: DomainRow, repositoryId: number | null, resourceArn: string, expectedRevision?: string) {
+    if (expectedRevision !== undefined) check('policyRevision', 'policyRevision', expectedRevision);
+    return this.db.transaction(async (tx) => {
+      const current = await domainStore.getPolicy(tx, d.id, repositoryId, true);
+      const type = repositoryId === null ? 'domain' : 'repository';
+      if (!current) throw notFound(`No resource policy is set on ${resourceArn}.`, type, resourceArn);
+      if (expectedRevision !== undefined && current.revision !== expectedRevision)
+        throw conflict(
+          `Policy revision mismatch: current revision is ${current.revision}, expected ${expectedRevision}.`,
+          type,
+          resourceArn,
+        );
+      await domainStore.deletePolicy(tx, resourceArn);
+      return { resourceArn, revision: current.revision, document: current.document } satisfies ResourcePolicy;
+    });
+  }
+
+  /** Raw policy texts that govern a repository (for the access evaluator). */
+  async policiesFor(domainId: number, repositoryId: number | null) {
+    const domainPolicy = await domainStore.getPolicy(this.db, domainId, null);
+    const repositoryPolicy = repositoryId === null ? null : await domainStore.getPolicy(this.db, domainId, repositoryId);
+    return { domainPolicy, repositoryPolicy };
+  }
+
+  // ---- tags ----
+
+  async listTags(resourceArn: string): Promise<Tag[]> {
+    return domainStore.getTags(this.db, resourceArn);
+  }
+
+  async tagResource(target: { arn: string; domainId: number; repositoryId: number | null }, tags: Tag[]) {
+    validateTags(tags);
+    await this.db.transaction(async (tx) => {
+      for (const t of tags) await domainStore.putTag(tx, { ...target, ...t });
+      if ((await domainStore.countTags(tx, target.arn)) > MAX_TAGS)
+        throw quotaExceeded(`A resource can have at most ${MAX_TAGS} tags.`);
+    });
+  }
+
+  async untagResource(resourceArn: string, keys: string[]) {
+    for (const k of keys) check('tagKey', 'tagKeys.member', k);
+    await domainStore.deleteTags(this.db, resourceArn, keys);
+  }
+}
+
+function validateTags(tags: Tag[]) {
+  if (tags.length > MAX_TAGS) throw validation(`At most ${MAX_TAGS} tags are allowed; got ${tags.length}.`);
+  for (const t of tags) {
+    check('tagKey', 'tags.member.key', t.key);
+    check('tagValue', 'tags.member.value', t.value);
+  }
+}
+
+export function encodeToken(v: unknown): string {
+  return Buffer.from(JSON.stringify(v)).toString('base64url');
+}
+
+export function decodeToken<T>(s: string): T {
+  try {
+    const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (v && typeof v === 'object') return v as T;
+  } catch {
+    /* fall through */
+  }
+  throw validation('The pagination token is not valid; pass the nextToken of the previous page unchanged.', 'CANNOT_PARSE');
+}

@@ -1,0 +1,22 @@
+// The services the HTTP faces share, built once by server.ts.
+import type { Config } from './config.js';
+import type { Db } from './store/db.js';
+import type { BlobStore } from './blobs/blob-store.js';
+import type { IdentityService } from './core/identity.js';
+import type { DomainService } from './core/domains.js';
+import type { Access } from './auth/access.js';
+import type { TokenService } from './auth/tokens.js';
+import type { DataPlaneAuth } from './auth/data-plane.js';
+import type { Logger } from 'pino';
+
+export interface Services {
+  config: Config;
+  db: Db;
+  blobs: BlobStore;
+  identity: IdentityService;
+  domains: DomainService;
+  access: Access;
+  tokens: TokenService;
+  dataPlaneAuth: DataPlaneAuth;
+  log: Logger;
+}
