@@ -16,6 +16,8 @@ import { Access } from './auth/access.js';
 import { TokenService } from './auth/tokens.js';
 import { DataPlaneAuth } from './auth/data-plane.js';
 import { controlPlaneRouter } from './api/control-plane.js';
+import { formatRouters } from './formats/index.js';
+import { PackageService } from './core/packages.js';
 import type { Services } from './services.js';
 
 export interface RunningServer {
@@ -36,12 +38,14 @@ export async function buildServices(config: Config, log: Logger): Promise<{ svc:
   const identity = new IdentityService(db, config.masterKey);
   const domains = new DomainService(db, config.region, config.s3 ? `arn:aws:s3:::${config.s3.bucket}` : undefined);
   const tokens = new TokenService(config.tokenSigningKey, config.tokenVerifyKeys);
+  const packages = new PackageService(db, blobs, domains, config.region);
   const svc: Services = {
     config,
     db,
     blobs,
     identity,
     domains,
+    packages,
     access: new Access(identity, domains),
     tokens,
     dataPlaneAuth: new DataPlaneAuth(tokens, identity),
@@ -119,6 +123,7 @@ export function buildApp(svc: Services): Koa {
     ctx.body = await registry.metrics();
   });
   app.use(ops.routes());
+  for (const r of formatRouters(svc)) app.use(r.routes()).use(r.allowedMethods());
   const cp = controlPlaneRouter(svc);
   app.use(cp.routes());
   return app;

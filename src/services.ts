@@ -4,6 +4,7 @@ import type { Db } from './store/db.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { IdentityService } from './core/identity.js';
 import type { DomainService } from './core/domains.js';
+import type { PackageService } from './core/packages.js';
 import type { Access } from './auth/access.js';
 import type { TokenService } from './auth/tokens.js';
 import type { DataPlaneAuth } from './auth/data-plane.js';
@@ -15,6 +16,7 @@ export interface Services {
   blobs: BlobStore;
   identity: IdentityService;
   domains: DomainService;
+  packages: PackageService;
   access: Access;
   tokens: TokenService;
   dataPlaneAuth: DataPlaneAuth;

@@ -1,0 +1,205 @@
+// Packages, versions and assets, shared by every format adapter: content goes to the blob store
+// first, then one transaction (holding the package row lock) writes the version, its assets, the
+// adapter's precomputed documents and an outbox event. Origin controls and the read chain live here.
+import { createHash } from 'node:crypto';
+import type { Db, Queryable } from '../store/db.js';
+import { packageStore, type AssetRow, type Coordinates, type PackageRow, type VersionRow, type VersionStatus } from '../store/packages.js';
+import type { RepositoryWithDomain } from '../store/domains.js';
+import type { BlobDigests, BlobStore, PutOptions } from '../blobs/blob-store.js';
+import { HoardError, accessDenied } from './errors.js';
+import type { DomainService } from './domains.js';
+import { versionEvent, type EventChange } from './events.js';
+
+export type { Coordinates, PackageRow, VersionRow, AssetRow, VersionStatus };
+
+/** How a package's first version arrived decides its origin-control defaults (reference §1.10). */
+export type Arrival = 'publish' | 'upstream';
+const ORIGIN_DEFAULTS: Record<Arrival, { publish: 'ALLOW' | 'BLOCK'; upstream: 'ALLOW' | 'BLOCK' }> = {
+  publish: { publish: 'ALLOW', upstream: 'BLOCK' },
+  upstream: { publish: 'BLOCK', upstream: 'ALLOW' },
+};
+
+export const blobScope = (domainId: number) => `d${domainId}`;
+
+export class PackageService {
+  constructor(
+    readonly db: Db,
+    readonly blobs: BlobStore,
+    readonly domains: DomainService,
+    readonly region: string,
+  ) {}
+
+  /**
+   * Streams content into the domain's blob store. With a known SHA-256 the collector lease is taken
+   * before writing; otherwise right after, followed by a check that the object is still there (a
+   * collection racing with a re-upload of identical bytes then fails the request instead of
+   * leaving a dangling reference).
+   */
+  async storeBlob(domainId: number, body: NodeJS.ReadableStream | Buffer, opts: PutOptions = {}): Promise<BlobDigests> {
+    const scope = blobScope(domainId);
+    if (opts.expectedSha256) await packageStore.leaseBlob(this.db, domainId, opts.expectedSha256, 0);
+    const d = await this.blobs.put(scope, body, opts);
+    await packageStore.leaseBlob(this.db, domainId, d.sha256, d.size);
+    if (!opts.expectedSha256 && !(await this.blobs.stat(scope, d.sha256)))
+      throw new HoardError('ThrottlingException', 'The content was being cleaned up while it was uploaded; retry the upload.');
+    return d;
+  }
+
+  openBlob(domainId: number, sha256: string, range?: { start: number; end: number }) {
+    return this.blobs.get(blobScope(domainId), sha256, range);
+  }
+
+  /**
+   * Runs fn in one transaction holding the package row lock, creating the package first (with
+   * the defaults for `create`) when it does not exist. Concurrent writers of one package queue here.
+   */
+  async inPackage<T>(repo: RepositoryWithDomain, c: Coordinates, create: Arrival | false, fn: (p: PackageTx) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      let pkg = await packageStore.getPackage(tx, repo.id, c, true);
+      if (!pkg && create) {
+        await packageStore.insertPackage(tx, repo.id, c, ORIGIN_DEFAULTS[create]);
+        pkg = await packageStore.getPackage(tx, repo.id, c, true);
+      }
+      return fn(new PackageTx(this, tx, repo, c, pkg));
+    });
+  }
+
+  async findPackage(repo: RepositoryWithDomain, c: Coordinates): Promise<PackageRow | null> {
+    return packageStore.getPackage(this.db, repo.id, c);
+  }
+
+  async versions(pkg: PackageRow, q: Queryable = this.db): Promise<VersionRow[]> {
+    return packageStore.listVersions(q, pkg.id);
+  }
+
+  async assets(version: VersionRow, q: Queryable = this.db): Promise<AssetRow[]> {
+    return packageStore.listAssets(q, version.id);
+  }
+
+  async version(pkg: PackageRow, version: string): Promise<VersionRow | null> {
+    return packageStore.getVersion(this.db, pkg.id, version);
+  }
+
+  /**
+   * The read chain for one package: the repository itself, then its upstreams depth-first, keeping
+   * those that hold the package. When the requesting repository's own package blocks upstream
+   * versions (origin control upstream=BLOCK), the chain stops at the repository itself.
+   * External connections join the chain in the upstream-fetching work; this is their seam.
+   */
+  async chain(repo: RepositoryWithDomain, c: Coordinates): Promise<{ repo: RepositoryWithDomain; pkg: PackageRow }[]> {
+    const order = await this.domains.searchOrder(repo);
+    const pkgs = await packageStore.getPackageIn(this.db, order.map((r) => r.id), c);
+    const byRepo = new Map(pkgs.map((p) => [p.repository_id, p]));
+    const own = byRepo.get(repo.id);
+    const visible = own?.origin_upstream === 'BLOCK' ? [repo] : order;
+    return visible.filter((r) => byRepo.has(r.id)).map((r) => ({ repo: r, pkg: byRepo.get(r.id)! }));
+  }
+}
+
+/** Revision: base64 SHA-256 over the asset set and the version metadata (reference §1.6). */
+export function revisionOf(assets: { name: string; sha256: string }[], metadata: unknown): string {
+  const h = createHash('sha256');
+  for (const a of [...assets].sort((x, y) => (x.name < y.name ? -1 : 1))) h.update(`${a.name}\0${a.sha256}\n`);
+  h.update(JSON.stringify(metadata ?? {}));
+  return h.digest('base64');
+}
+
+/** The write side inside one package transaction. */
+export class PackageTx {
+  constructor(
+    private readonly svc: PackageService,
+    readonly tx: Queryable,
+    readonly repo: RepositoryWithDomain,
+    readonly coords: Coordinates,
+    public pkg: PackageRow | null,
+  ) {}
+
+  /** Refuses a direct publish when the package's origin controls block it. */
+  assertPublishAllowed(): void {
+    if (this.pkg?.origin_publish === 'BLOCK')
+      throw accessDenied(
+        `Publishing to package ${displayName(this.coords)} in repository ${this.repo.name} is blocked by its package origin controls (publish=BLOCK).`,
+      );
+  }
+
+  version(version: string): Promise<VersionRow | null> {
+    return packageStore.getVersion(this.tx, this.requirePkg().id, version, true);
+  }
+
+  versions(): Promise<VersionRow[]> {
+    return packageStore.listVersions(this.tx, this.requirePkg().id);
+  }
+
+  assets(v: VersionRow): Promise<AssetRow[]> {
+    return packageStore.listAssets(this.tx, v.id);
+  }
+
+  async createVersion(v: {
+    version: string;
+    status: VersionStatus;
+    metadata: Record<string, unknown>;
+    origin?: { type: 'INTERNAL' | 'EXTERNAL'; repository?: string; externalConnection?: string };
+  }): Promise<VersionRow | null> {
+    const origin = v.origin ?? { type: 'INTERNAL', repository: this.repo.name };
+    return packageStore.insertVersion(this.tx, {
+      packageId: this.requirePkg().id,
+      version: v.version,
+      status: v.status,
+      revision: revisionOf([], v.metadata),
+      originType: origin.type,
+      entryRepository: origin.repository ?? null,
+      entryExternalConnection: origin.externalConnection ?? null,
+      publishedAt: v.status === 'Published' ? new Date() : null,
+      metadata: v.metadata,
+    });
+  }
+
+  /** Adds an asset (content already in the blob store). Returns null when the name exists. */
+  async addAsset(v: VersionRow, name: string, d: BlobDigests): Promise<AssetRow | null> {
+    await packageStore.leaseBlob(this.tx, this.repo.domain_id, d.sha256, d.size);
+    return packageStore.insertAsset(this.tx, { versionId: v.id, name, ...d });
+  }
+
+  /** Updates status/metadata and recomputes the revision from the current assets. */
+  async update(v: VersionRow, change: { status?: VersionStatus; metadata?: Record<string, unknown> }): Promise<VersionRow> {
+    const metadata = change.metadata ?? v.metadata;
+    const assets = await packageStore.listAssets(this.tx, v.id);
+    const revision = revisionOf(assets, metadata);
+    const publishedAt = change.status === 'Published' && !v.published_at ? new Date() : undefined;
+    await packageStore.updateVersion(this.tx, v.id, { status: change.status, revision, metadata: change.metadata, publishedAt });
+    await packageStore.touchPackage(this.tx, this.requirePkg().id);
+    return (await packageStore.getVersion(this.tx, this.requirePkg().id, v.version))!;
+  }
+
+  async deleteVersion(v: VersionRow): Promise<void> {
+    await packageStore.deleteVersion(this.tx, v.id);
+    await packageStore.touchPackage(this.tx, this.requirePkg().id);
+  }
+
+  /** Writes the outbox event for a version change, in this transaction. */
+  async event(v: { version: string; status: VersionStatus | 'Deleted'; revision: string }, change: EventChange): Promise<void> {
+    const payload = versionEvent({
+      region: this.svc.region,
+      domainName: this.repo.domain_name,
+      domainOwner: this.repo.domain_owner,
+      repositoryName: this.repo.name,
+      repositoryAdministrator: this.repo.administrator,
+      coords: this.coords,
+      version: v.version,
+      status: v.status,
+      revision: v.revision,
+      change,
+    });
+    await packageStore.insertEvent(this.tx, this.repo.domain_id, this.repo.id, payload);
+  }
+
+  requirePkg(): PackageRow {
+    if (!this.pkg) throw new Error('PackageTx: package does not exist (inPackage was called without create)');
+    return this.pkg;
+  }
+}
+
+export function displayName(c: Coordinates): string {
+  if (!c.namespace) return c.name;
+  return c.format === 'npm' ? `@${c.namespace}/${c.name}` : `${c.namespace}:${c.name}`;
+}

@@ -1,0 +1,71 @@
+// What every package-manager endpoint does first: find the repository named by the URL
+// (/{format}/d/{domain}-{owner}/{repository}/), authenticate the token, check the action.
+// Errors stay HoardErrors; each adapter renders them in its client's shape.
+import { HoardError, notFound, unauthenticated } from '../../core/errors.js';
+import { RULES } from '../../core/names.js';
+import type { DomainRow, RepositoryWithDomain } from '../../store/domains.js';
+import type { DataPlaneCaller } from '../../auth/data-plane.js';
+import type { Services } from '../../services.js';
+
+export interface Endpoint {
+  domain: DomainRow;
+  repo: RepositoryWithDomain;
+  caller: DataPlaneCaller;
+  /** absolute base URL of this endpoint, ending in '/' */
+  base: string;
+}
+
+/** Splits the `{domain}-{owner}` path segment; the owner is the last 12 digits. */
+export function parseDomainSegment(seg: string): { domain: string; owner: string } | null {
+  const m = /^(.+)-([0-9]{12})$/.exec(seg);
+  if (!m || !RULES.domain.pattern.test(m[1])) return null;
+  return { domain: m[1], owner: m[2] };
+}
+
+export async function openEndpoint(
+  svc: Services,
+  format: string,
+  domainSegment: string,
+  repository: string,
+  authorization: string | undefined,
+): Promise<Endpoint> {
+  const parsed = parseDomainSegment(domainSegment);
+  if (!parsed || !RULES.repository.pattern.test(repository))
+    throw notFound(`No repository endpoint at /${format}/d/${domainSegment}/${repository}/.`);
+  const caller = await svc.dataPlaneAuth.authenticate(authorization, parsed.domain, parsed.owner);
+  const domain = await svc.domains.findDomain(parsed.owner, parsed.domain);
+  const repo = domain ? await svc.domains.repository(domain, repository).catch(() => null) : null;
+  if (!domain || !repo) {
+    // Do not reveal what exists to callers who could not read it anyway.
+    if (caller.via === 'none') throw unauthenticated(`Authentication required for ${format} endpoint ${parsed.domain}/${repository}.`);
+    throw notFound(`Repository ${repository} not found in domain ${parsed.domain} (owner ${parsed.owner}).`, 'repository', repository);
+  }
+  return {
+    domain,
+    repo,
+    caller,
+    base: `${svc.config.publicUrl}/${format}/d/${domainSegment}/${encodeURIComponent(repository)}/`,
+  };
+}
+
+/**
+ * Checks an action on the endpoint's repository (or a package ARN in it). An anonymous caller who
+ * is refused gets Unauthenticated (a 401 challenge, so Basic clients send credentials); a known
+ * caller gets AccessDenied (403).
+ */
+export async function authorize(svc: Services, ep: Endpoint, action: string, resource?: string, loginHint = ''): Promise<void> {
+  const decision = await svc.access.allowed(ep.caller.principal, action, {
+    scope: 'repository',
+    owner: ep.domain.owner,
+    domainId: ep.domain.id,
+    repositoryId: ep.repo.id,
+    resource: resource ?? svc.domains.repositoryArn(ep.domain.owner, ep.domain.name, ep.repo.name),
+  });
+  if (decision.allowed) return;
+  if (ep.caller.via === 'none')
+    throw unauthenticated(`Authentication required: ${action.replace('codeartifact:', '')} on ${ep.repo.name} needs a token.${loginHint ? ` ${loginHint}` : ''}`);
+  throw new HoardError(
+    'AccessDeniedException',
+    `${ep.caller.principal.arn} is not authorized to perform ${action} on repository ${ep.repo.name}: ${decision.reason}.`,
+  );
+}
