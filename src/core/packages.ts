@@ -21,7 +21,16 @@ const ORIGIN_DEFAULTS: Record<Arrival, { publish: 'ALLOW' | 'BLOCK'; upstream: '
 
 export const blobScope = (domainId: number) => `d${domainId}`;
 
+/**
+ * A format adapter's hook that rebuilds its precomputed documents (npm packuments, PyPI project
+ * pages, Maven metadata) for one package in one repository, inside the transaction that changed it.
+ * Adapters register it at start-up, so control-plane changes (status, delete, copy) refresh them too.
+ */
+export type DocumentRefresher = (p: PackageTx) => Promise<void>;
+
 export class PackageService {
+  private readonly refreshers = new Map<string, DocumentRefresher>();
+
   constructor(
     readonly db: Db,
     readonly blobs: BlobStore,
@@ -43,6 +52,14 @@ export class PackageService {
     if (!opts.expectedSha256 && !(await this.blobs.stat(scope, d.sha256)))
       throw new HoardError('ThrottlingException', 'The content was being cleaned up while it was uploaded; retry the upload.');
     return d;
+  }
+
+  registerRefresher(format: string, fn: DocumentRefresher): void {
+    this.refreshers.set(format, fn);
+  }
+
+  refresherFor(format: string): DocumentRefresher | undefined {
+    return this.refreshers.get(format);
   }
 
   openBlob(domainId: number, sha256: string, range?: { start: number; end: number }) {
@@ -174,6 +191,12 @@ export class PackageTx {
   async deleteVersion(v: VersionRow): Promise<void> {
     await packageStore.deleteVersion(this.tx, v.id);
     await packageStore.touchPackage(this.tx, this.requirePkg().id);
+  }
+
+  /** Rebuilds the format's precomputed documents for this package (no-op for formats without any). */
+  async refresh(): Promise<void> {
+    const fn = this.svc.refresherFor(this.coords.format);
+    if (fn) await fn(this);
   }
 
   /** Writes the outbox event for a version change, in this transaction. */

@@ -1,0 +1,21 @@
+// `npm run bench -- <scenario>`: prints figures (medians of several runs, with a baseline measured
+// in the same run), never asserts them.
+import { machine } from './load.js';
+
+type Scenario = () => Promise<void>;
+
+const scenarios: Record<string, () => Promise<Scenario>> = {
+  npm: async () => (await import('./npm.js')).run,
+  pypi: async () => (await import('./pypi.js')).run,
+  maven: async () => (await import('./maven.js')).run,
+};
+
+const name = process.argv[2];
+if (!name || !scenarios[name]) {
+  console.error(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}>`);
+  process.exit(2);
+}
+console.log(`bench ${name} on ${machine()}`);
+const run = await scenarios[name]();
+await run();
+process.exit(0);
