@@ -95,30 +95,22 @@ function pip(result: LoginResult, o: LoginOptions): LoginResult {
 }
 
 function twine(result: LoginResult, o: LoginOptions, home: string): LoginResult {
+  // Merged and written as the aws CLI does it, through Python's configparser: `key = value`,
+  // continuation lines indented with a tab, a blank line after each section.
   const file = path.join(home, '.pypirc');
-  let text: string;
-  if (!existsSync(file)) {
-    // The aws CLI's own template for a new file, byte for byte.
-    text =
-      '[distutils]\nindex-servers=\n    pypi\n    codeartifact\n\n' +
-      `[codeartifact]\nrepository: ${result.endpoint}\nusername: aws\npassword: ${result.token}`;
-  } else {
-    // An existing file is merged and rewritten as Python's configparser writes it (key = value).
-    const ini = parseIni(readFileSync(file, 'utf8'));
-    const distutils = ini.get('distutils') ?? new Map<string, string>();
-    const servers = (distutils.get('index-servers') ?? '').split(/\s+/).filter(Boolean);
-    if (!servers.includes('codeartifact')) servers.push('codeartifact');
-    distutils.set('index-servers', `\n${servers.join('\n')}`);
-    ini.set('distutils', distutils);
-    const section = ini.get('codeartifact') ?? new Map<string, string>();
-    section.set('repository', result.endpoint);
-    section.set('username', 'aws');
-    section.set('password', result.token);
-    ini.set('codeartifact', section);
-    text = formatIni(ini);
-  }
+  const ini = existsSync(file) ? parseIni(readFileSync(file, 'utf8')) : new Map<string, Map<string, string>>();
+  const distutils = ini.get('distutils') ?? new Map<string, string>();
+  const servers = (distutils.get('index-servers') ?? 'pypi').split(/\s+/).filter(Boolean);
+  if (!servers.includes('codeartifact')) servers.push('codeartifact');
+  distutils.set('index-servers', `\n${servers.join('\n')}`);
+  ini.set('distutils', distutils);
+  const section = ini.get('codeartifact') ?? new Map<string, string>();
+  section.set('repository', result.endpoint);
+  section.set('username', 'aws');
+  section.set('password', result.token);
+  ini.set('codeartifact', section);
   if (!o.dryRun) {
-    writeFileSync(file, text, { mode: 0o600 });
+    writeFileSync(file, formatIni(ini), { mode: 0o600 });
     chmodSync(file, 0o600);
     result.wrote.push(file);
   }
@@ -204,6 +196,6 @@ function parseIni(text: string): Map<string, Map<string, string>> {
 
 function formatIni(ini: Map<string, Map<string, string>>): string {
   return [...ini]
-    .map(([name, kv]) => `[${name}]\n${[...kv].map(([k, v]) => `${k} = ${v.replace(/\n/g, '\n\t')}`).join('\n')}\n`)
-    .join('\n');
+    .map(([name, kv]) => `[${name}]\n${[...kv].map(([k, v]) => `${k} = ${v.replace(/\n/g, '\n\t')}\n`).join('')}\n`)
+    .join('');
 }
