@@ -1,0 +1,143 @@
+// `hoard serve` as an operator meets it: bad settings stop it with one line and exit 2; the first
+// start creates and prints root credentials once; SIGTERM finishes in-flight requests.
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync, statSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ListDomainsCommand, CodeartifactClient } from '@aws-sdk/client-codeartifact';
+
+const run = promisify(execFile);
+
+function serveEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOARD_LOG_LEVEL: 'warn', ...extra };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Starts `hoard serve` and resolves with its output once it says it is listening. */
+function serve(env: NodeJS.ProcessEnv) {
+  const child = spawn('node', ['dist/main.js', 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('To log in')) resolve(out);
+    });
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+  });
+  return { child, ready, output: () => out };
+}
+
+describe('hoard serve', () => {
+  it('stops with one line naming the bad setting and exit code 2', async () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ HOARD_PORT: 'eighty' }, /^hoard: configuration error: HOARD_PORT: not a whole number: eighty\n$/],
+      [{ HOARD_PORT: '70000' }, /HOARD_PORT: must be between 0 and 65535/],
+      [{ HOARD_REGION: 'mars' }, /HOARD_REGION/],
+      [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
+      [{ S3_ENDPOINT: 'http://127.0.0.1:9' }, /S3_BUCKET: required/],
+      [{ HOARD_MASTER_KEY: 'short' }, /HOARD_MASTER_KEY: must be 32 bytes/],
+      [{ HOARD_ROOT_ACCOUNT_ID: '12' }, /HOARD_ROOT_ACCOUNT_ID: must be exactly 12 digits/],
+      [{ HOARD_ROOT_ACCESS_KEY_ID: 'AKIAONLYTHEID0000000' }, /HOARD_ROOT_SECRET_ACCESS_KEY/],
+      [{ HOARD_PUBLIC_URL: 'ftp://x' }, /HOARD_PUBLIC_URL/],
+      [{ HOARD_EXTERNAL_NPMJS_URL: 'not a url' }, /HOARD_EXTERNAL_NPMJS_URL/],
+    ];
+    for (const [env, re] of cases) {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hoard-cfg-'));
+      const r = await run('node', ['dist/main.js', 'serve'], { env: serveEnv({ HOARD_DATA_DIR: dataDir, ...env }) }).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(r.code, JSON.stringify(env)).toBe(2);
+      expect(r.stderr, JSON.stringify(env)).toMatch(re);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('creates the operator account on first start, prints its credentials once, and shuts down gracefully', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hoard-first-'));
+    const port = await freePort();
+    const env = serveEnv({ HOARD_DATA_DIR: dataDir, HOARD_PORT: String(port) });
+    const first = serve(env);
+    const out = await first.ready;
+    const id = /AWS_ACCESS_KEY_ID=(\S+)/.exec(out)?.[1];
+    const secret = /AWS_SECRET_ACCESS_KEY=(\S+)/.exec(out)?.[1];
+    expect(id).toMatch(/^AKIA/);
+    expect(out).toContain(`aws codeartifact create-domain --domain my-domain --endpoint-url http://127.0.0.1:${port}`);
+    expect(out).toContain('hoard login --tool npm');
+    // Generated keys live in the data folder, readable by the owner only.
+    for (const f of ['master.key', 'token-signing.key']) expect(statSync(path.join(dataDir, f)).mode & 0o777).toBe(0o600);
+    // The secret is never written anywhere in plain text.
+    expect(readFileSync(path.join(dataDir, 'master.key'), 'utf8')).not.toContain(secret!);
+    const client = new CodeartifactClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: id!, secretAccessKey: secret! },
+      maxAttempts: 1,
+    });
+    await client.send(new ListDomainsCommand({}));
+
+    // SIGTERM while a request is in flight (its body only half sent): the request still gets its
+    // answer, then the process exits 0.
+    const sock = net.connect(port, '127.0.0.1');
+    await new Promise((resolve) => sock.once('connect', resolve));
+    let answer = '';
+    sock.on('data', (d) => (answer += d));
+    sock.write('POST /v1/domains HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\nConnection: close\r\n\r\n12345');
+    await new Promise((r) => setTimeout(r, 300));
+    first.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    sock.write('67890');
+    await new Promise((resolve) => sock.once('close', resolve));
+    expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    expect(answer).toContain('MissingAuthenticationTokenException');
+    const code = await new Promise<number | null>((resolve) => first.child.on('exit', resolve));
+    expect(code).toBe(0);
+
+    // Second start on the same data: no new credentials printed, the old key still works.
+    const second = serve(env);
+    const out2 = await second.ready;
+    expect(out2).not.toContain('AWS_SECRET_ACCESS_KEY=');
+    await client.send(new ListDomainsCommand({}));
+    second.child.kill('SIGTERM');
+    await new Promise((resolve) => second.child.on('exit', resolve));
+  });
+
+  it('uses the configured root credentials when the store is empty', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hoard-root-'));
+    const port = await freePort();
+    const s = serve(
+      serveEnv({
+        HOARD_DATA_DIR: dataDir,
+        HOARD_PORT: String(port),
+        HOARD_ROOT_ACCOUNT_ID: '999988887777',
+        HOARD_ROOT_ACCESS_KEY_ID: 'AKIACONFIGUREDROOT01',
+        HOARD_ROOT_SECRET_ACCESS_KEY: 'configured-root-secret-0123456789',
+      }),
+    );
+    const out = await s.ready;
+    expect(out).toContain('created the operator account 999988887777 with the root key from HOARD_ROOT_ACCESS_KEY_ID');
+    expect(out).not.toContain('configured-root-secret');
+    const r = await new CodeartifactClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIACONFIGUREDROOT01', secretAccessKey: 'configured-root-secret-0123456789' },
+      maxAttempts: 1,
+    }).send(new ListDomainsCommand({}));
+    expect(r.domains).toEqual([]);
+    s.child.kill('SIGTERM');
+    await new Promise((resolve) => s.child.on('exit', resolve));
+  });
+});
