@@ -1,0 +1,57 @@
+// Configuration: defaults, the optional file, and a clear error naming each bad setting.
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, externalConnectionName, loadConfig } from '../../src/config.js';
+
+const dir = () => mkdtempSync(path.join(os.tmpdir(), 'hoard-config-'));
+
+describe('loadConfig', () => {
+  it('has working defaults and generates keys once with mode 0600', () => {
+    const d = dir();
+    const c = loadConfig({ HOARD_DATA_DIR: d });
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, publicUrl: 'http://127.0.0.1:8080', region: 'us-east-1', databaseUrl: null, s3: null });
+    expect(c.masterKey).toHaveLength(32);
+    expect(statSync(path.join(d, 'master.key')).mode & 0o777).toBe(0o600);
+    const again = loadConfig({ HOARD_DATA_DIR: d });
+    expect(again.masterKey.equals(c.masterKey)).toBe(true);
+    expect(again.tokenSigningKey.equals(c.tokenSigningKey)).toBe(true);
+    expect(readFileSync(path.join(d, 'token-signing.key'), 'utf8').trim()).toBe(c.tokenSigningKey.toString('base64'));
+  });
+
+  it('reads S3, external connections and a config file (the environment wins)', () => {
+    const d = dir();
+    const file = path.join(d, 'hoard.json');
+    writeFileSync(file, JSON.stringify({ HOARD_PORT: 9000, HOARD_REGION: 'eu-west-1', S3_BUCKET: 'from-file' }));
+    const c = loadConfig({
+      HOARD_DATA_DIR: d,
+      HOARD_CONFIG_FILE: file,
+      HOARD_PORT: '9100',
+      S3_ENDPOINT: 'http://127.0.0.1:9999',
+      S3_ACCESS_KEY: 'k',
+      S3_SECRET_KEY: 's',
+      HOARD_EXTERNAL_NPMJS_URL: 'http://127.0.0.1:4873/',
+      HOARD_EXTERNAL_MAVEN_CENTRAL_URL: 'http://127.0.0.1:4874',
+    });
+    expect(c.port).toBe(9100);
+    expect(c.region).toBe('eu-west-1');
+    expect(c.s3).toEqual({ endpoint: 'http://127.0.0.1:9999', bucket: 'from-file', accessKey: 'k', secretKey: 's', region: 'us-east-1' });
+    expect(c.externalUrls).toEqual({ 'public:npmjs': 'http://127.0.0.1:4873', 'public:maven-central': 'http://127.0.0.1:4874' });
+    expect(externalConnectionName('MAVEN_GRADLEPLUGINS')).toBe('public:maven-gradleplugins');
+  });
+
+  it.each([
+    [{ HOARD_PORT: '-1' }, 'HOARD_PORT'],
+    [{ HOARD_MAX_UPLOAD_BYTES: '12abc' }, 'HOARD_MAX_UPLOAD_BYTES'],
+    [{ HOARD_LOG_LEVEL: 'loud' }, 'HOARD_LOG_LEVEL'],
+    [{ HOARD_TOKEN_SIGNING_KEY: 'abcd' }, 'HOARD_TOKEN_SIGNING_KEY'],
+    [{ HOARD_TOKEN_PREVIOUS_KEYS: 'ok,,bad' }, 'HOARD_TOKEN_PREVIOUS_KEYS'],
+    [{ S3_ENDPOINT: 'http://127.0.0.1:1', S3_BUCKET: 'Bad_Bucket', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'b' }, 'S3_BUCKET'],
+    [{ HOARD_CONFIG_FILE: '/nonexistent/hoard.json' }, 'HOARD_CONFIG_FILE'],
+    [{ HOARD_ROOT_SECRET_ACCESS_KEY: 'short', HOARD_ROOT_ACCESS_KEY_ID: 'AKIAABCDEFGHIJKLMNOP' }, 'HOARD_ROOT_SECRET_ACCESS_KEY'],
+  ])('refuses %j naming %s', (env, name) => {
+    expect(() => loadConfig({ HOARD_DATA_DIR: dir(), ...env })).toThrow(ConfigError);
+    expect(() => loadConfig({ HOARD_DATA_DIR: dir(), ...env })).toThrow(new RegExp(`^${name}`));
+  });
+});
