@@ -32,6 +32,8 @@ export interface Config {
   maxUploadBytes: number; // package uploads (npm publish body, wheels, jars, generic assets)
   logLevel: string;
   shutdownGraceMs: number;
+  blobGcIntervalMs: number; // how often unreferenced blobs are collected; 0 = never
+  blobGcGraceMs: number; // a blob written or referenced more recently than this is never collected
 }
 
 type Env = Record<string, string | undefined>;
@@ -112,6 +114,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadBytes: int(e, 'HOARD_MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1024, 5 * 1024 ** 3),
     logLevel: oneOf(e, 'HOARD_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     shutdownGraceMs: int(e, 'HOARD_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    blobGcIntervalMs: int(e, 'HOARD_BLOB_GC_INTERVAL_MS', 10 * 60_000, 0, 7 * 24 * 3_600_000),
+    blobGcGraceMs: int(e, 'HOARD_BLOB_GC_GRACE_MS', 3_600_000, 0, 30 * 24 * 3_600_000),
   };
 }
 

@@ -18,6 +18,7 @@ import { DataPlaneAuth } from './auth/data-plane.js';
 import { controlPlaneRouter } from './api/control-plane.js';
 import { formatRouters } from './formats/index.js';
 import { PackageService } from './core/packages.js';
+import { startCollector } from './core/collector.js';
 import type { Services } from './services.js';
 
 export interface RunningServer {
@@ -148,6 +149,12 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
     // A random port is only known now: hand out URLs with it.
     config.publicUrl = config.publicUrl.replace(/:0$/, `:${port}`);
   }
+  // Unreferenced blobs (disposed, deleted) are collected in the background after a grace period.
+  const collector = startCollector(svc.db, svc.blobs, {
+    intervalMs: config.blobGcIntervalMs,
+    graceMs: config.blobGcGraceMs,
+    log: svc.log,
+  });
   let closing: Promise<void> | null = null;
   return {
     url: `http://${host}:${port}`,
@@ -166,6 +173,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
           });
           server.closeIdleConnections();
         });
+        await collector.stop();
         await svc.db.close();
       })();
       return closing;

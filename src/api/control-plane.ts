@@ -13,8 +13,19 @@ import { domainOps } from './ops/domains.js';
 import { repositoryOps } from './ops/repositories.js';
 import { policyOps } from './ops/policies.js';
 import { adminOps } from './admin.js';
+import { packageOps } from './ops/packages.js';
+import { versionLifecycleOps, versionReadOps } from './ops/versions.js';
+import { genericOps } from './ops/generic.js';
 
-export const CONTROL_PLANE_OPERATIONS: Operation[] = [...domainOps, ...repositoryOps, ...policyOps];
+export const CONTROL_PLANE_OPERATIONS: Operation[] = [
+  ...domainOps,
+  ...repositoryOps,
+  ...policyOps,
+  ...packageOps,
+  ...versionReadOps,
+  ...versionLifecycleOps,
+  ...genericOps,
+];
 
 /** Extra operations (packages, versions, generic) register here from their own modules. */
 export function controlPlaneRouter(svc: Services, extra: Operation[] = []): Router {

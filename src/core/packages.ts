@@ -11,6 +11,10 @@ import type { DomainService } from './domains.js';
 import { versionEvent, type EventChange } from './events.js';
 
 export type { Coordinates, PackageRow, VersionRow, AssetRow, VersionStatus };
+// The PyPI adapter's own tables (migrations/0003_pypi.sql), reached through core like everything else.
+export { pypiStore, type PypiFileRow, type PypiProjectRow } from '../store/packages.js';
+// The Maven adapter's own table (migrations/0004_maven.sql) and asset lookups, reached through core likewise.
+export { mavenStore, type MavenDocumentRow } from '../store/packages.js';
 
 /** How a package's first version arrived decides its origin-control defaults (reference §1.10). */
 export type Arrival = 'publish' | 'upstream';
@@ -28,8 +32,29 @@ export const blobScope = (domainId: number) => `d${domainId}`;
  */
 export type DocumentRefresher = (p: PackageTx) => Promise<void>;
 
+/** One version CopyPackageVersions wrote into the destination, with its asset rows' ids on both sides. */
+export interface CopiedVersion {
+  version: string;
+  fromVersionId: number;
+  toVersionId: number;
+  assets: { name: string; fromAssetId: number; toAssetId: number }[];
+}
+
+/**
+ * Package-level data an adapter keeps in its own tables that control-plane operations need.
+ * `latestVersion`: the version ListPackageVersions reports as defaultDisplayVersion (npm: the `latest`
+ * dist-tag; null = the most recently published version). `copied`: runs in the destination's
+ * transaction after CopyPackageVersions wrote versions and asset rows and before refresh(): copy
+ * per-version/per-file rows (PyPI files, npm version entries) and dist-tags pointing at copied versions.
+ */
+export interface PackageDataHooks {
+  latestVersion?(pkg: PackageRow): Promise<string | null>;
+  copied?(dest: PackageTx, source: PackageRow, versions: CopiedVersion[]): Promise<void>;
+}
+
 export class PackageService {
   private readonly refreshers = new Map<string, DocumentRefresher>();
+  private readonly dataHooks = new Map<string, PackageDataHooks>();
 
   constructor(
     readonly db: Db,
@@ -60,6 +85,15 @@ export class PackageService {
 
   refresherFor(format: string): DocumentRefresher | undefined {
     return this.refreshers.get(format);
+  }
+
+  /** Registers an adapter's PackageDataHooks (at router creation, next to registerRefresher). */
+  registerDataHooks(format: string, hooks: PackageDataHooks): void {
+    this.dataHooks.set(format, hooks);
+  }
+
+  dataHooksFor(format: string): PackageDataHooks {
+    return this.dataHooks.get(format) ?? {};
   }
 
   openBlob(domainId: number, sha256: string, range?: { start: number; end: number }) {

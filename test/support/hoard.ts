@@ -31,7 +31,8 @@ export const backend = {
   s3: process.env.HOARD_TEST_S3_ENDPOINT,
 };
 
-export async function startHoard(extraEnv: Record<string, string> = {}): Promise<TestHoard> {
+/** `log`: the server's logger (default: silent, or HOARD_TEST_LOG's level), e.g. to read the access log in a test. */
+export async function startHoard(extraEnv: Record<string, string> = {}, opts: { log?: pino.Logger } = {}): Promise<TestHoard> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hoard-test-'));
   const suffix = randomBytes(5).toString('hex');
   const env: Record<string, string> = {
@@ -70,7 +71,7 @@ export async function startHoard(extraEnv: Record<string, string> = {}): Promise
   }
   Object.assign(env, extraEnv);
   const config = loadConfig(env);
-  const server = await startServer(config, pino({ level: process.env.HOARD_TEST_LOG ?? 'silent' }));
+  const server = await startServer(config, opts.log ?? pino({ level: process.env.HOARD_TEST_LOG ?? 'silent' }));
   const url = server.url;
   const h: TestHoard = {
     url,

@@ -1,0 +1,71 @@
+// The npm adapter's own data (dist-tags, precomputed packuments, serialised version entries), kept
+// in migrations/0002_npm.sql. The adapter reaches its tables only through here, as every face goes
+// through core/ rather than SQL. Writes take the PackageTx of the change, so they commit with it.
+import type { Db } from '../store/db.js';
+import { npmStore, type Where, type DocKind, type NpmDocRow, type NpmPackageRow, type NpmTarballRow, type NpmVersionListRow } from '../store/npm.js';
+import type { PackageTx } from './packages.js';
+
+export type { Where, DocKind, NpmDocRow, NpmPackageRow, NpmTarballRow, NpmVersionListRow };
+
+export class NpmData {
+  constructor(private readonly db: Db) {}
+
+  /** One indexed lookup: the package's document in the repository ('own') or in it and its upstreams ('closure'). */
+  docs(where: Where, repositoryId: number, ns: string, name: string, kind: DocKind, known: string[] = []): Promise<NpmDocRow[]> {
+    return npmStore.docs(this.db, where, repositoryId, ns, name, kind, known);
+  }
+
+  tarballs(where: Where, repositoryId: number, ns: string, name: string, version: string): Promise<NpmTarballRow[]> {
+    return npmStore.tarballs(this.db, where, repositoryId, ns, name, version);
+  }
+
+  versionEntry(packageId: number, version: string) {
+    return npmStore.versionEntry(this.db, packageId, version);
+  }
+
+  distTags(packageId: number): Promise<NpmPackageRow | null> {
+    return npmStore.getPackage(this.db, packageId);
+  }
+
+  search(repositoryIds: number[], terms: string[], scope: string | null, limit: number, offset: number) {
+    return npmStore.search(this.db, repositoryIds, terms, scope, limit, offset);
+  }
+
+  // In the package's transaction:
+
+  async lockPackage(p: PackageTx): Promise<NpmPackageRow> {
+    const id = p.requirePkg().id;
+    await npmStore.ensurePackage(p.tx, id);
+    return (await npmStore.getPackage(p.tx, id, true))!;
+  }
+
+  setDistTags(p: PackageTx, tags: Record<string, string>): Promise<void> {
+    return npmStore.setDistTags(p.tx, p.requirePkg().id, tags);
+  }
+
+  versionList(p: PackageTx): Promise<NpmVersionListRow[]> {
+    return npmStore.versionList(p.tx, p.requirePkg().id);
+  }
+
+  versionDetail(p: PackageTx, versionId: number) {
+    return npmStore.versionDetail(p.tx, versionId);
+  }
+
+  putVersionDoc(p: PackageTx, versionId: number, full: string, abbr: string): Promise<void> {
+    return npmStore.putVersionDoc(p.tx, versionId, full, abbr);
+  }
+
+  /** Another package's dist-tags, read in this transaction (CopyPackageVersions). */
+  async distTagsTx(p: PackageTx, packageId: number): Promise<Record<string, string>> {
+    return (await npmStore.getPackage(p.tx, packageId))?.dist_tags ?? {};
+  }
+
+  copyVersionDoc(p: PackageTx, fromVersionId: number, toVersionId: number): Promise<void> {
+    return npmStore.copyVersionDoc(p.tx, fromVersionId, toVersionId);
+  }
+
+  /** Rebuilds the package's documents from its entries, in the database (see npmStore.rebuildDocuments). */
+  rebuildDocuments(p: PackageTx, d: Parameters<typeof npmStore.rebuildDocuments>[2]): Promise<void> {
+    return npmStore.rebuildDocuments(p.tx, p.requirePkg().id, d);
+  }
+}

@@ -1,0 +1,131 @@
+// The rest of the npm CLI surface (protocols.md A.12-A.15): ping, whoami, legacy login, token
+// list, search, and the audit endpoints (answered as "no advisories" until upstream proxying can
+// pass them on).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'koa';
+import { unauthenticated, validation } from '../../core/errors.js';
+import type { Services } from '../../services.js';
+import type { Endpoint } from '../shared/endpoint.js';
+import { npmUserName, type NpmRequest } from './context.js';
+import { parseObject, readBody, sendJson } from './http.js';
+
+export async function ping(r: NpmRequest): Promise<void> {
+  await r.authorizeRead();
+  sendJson(r.ctx, 200, {});
+}
+
+export async function whoami(r: NpmRequest): Promise<void> {
+  if (r.ep.caller.via === 'none') throw unauthenticated('npm whoami needs a token.');
+  sendJson(r.ctx, 200, { username: npmUserName(r.principal) });
+}
+
+/**
+ * `PUT /-/user/org.couchdb.user:{name}` (npm login --auth-type=legacy, yarn npm login): the user
+ * name is an access key id (in lower case, as npm demands) and the password its secret; the answer carries a token for this
+ * endpoint's domain, exactly as GetAuthorizationToken would issue it.
+ */
+export async function legacyLogin(ctx: Context, svc: Services, ep: Endpoint, rawName: string): Promise<void> {
+  const body = parseObject(await readBody(ctx, 64 * 1024), 'login body');
+  let urlName: string;
+  try {
+    urlName = decodeURIComponent(rawName);
+  } catch {
+    throw validation('Invalid percent-encoding in the user name.');
+  }
+  const name = typeof body.name === 'string' ? body.name : urlName;
+  const password = typeof body.password === 'string' ? body.password : '';
+  const refuse = () =>
+    unauthenticated('Login failed: use an access key id as the user name and its secret access key as the password (or run `hoard login --tool npm`).');
+  if (!name || !password) throw refuse();
+  // npm insists on lower-case user names; access key ids are upper-case, so either spelling works.
+  const key = (await svc.identity.resolveAccessKey(name)) ?? (await svc.identity.resolveAccessKey(name.toUpperCase()));
+  const a = createHash('sha256').update(password).digest();
+  const b = createHash('sha256').update(key?.secret ?? '').digest();
+  if (!key || !timingSafeEqual(a, b)) throw refuse();
+  const domainArn = svc.domains.domainArn({ owner: ep.domain.owner, name: ep.domain.name });
+  await svc.access.require(key.principal, 'sts:GetServiceBearerToken', { scope: 'global', owner: key.principal.accountId, resource: '*' });
+  await svc.access.require(key.principal, 'codeartifact:GetAuthorizationToken', {
+    scope: 'domain',
+    owner: ep.domain.owner,
+    domainId: ep.domain.id,
+    resource: domainArn,
+  });
+  const { token } = svc.tokens.issue({ sub: key.principal.arn, acct: key.principal.accountId, domain: ep.domain.name, owner: ep.domain.owner }, 43200);
+  sendJson(ctx, 201, { ok: true, id: `org.couchdb.user:${name}`, rev: '1', token });
+}
+
+/** `GET /-/npm/v1/tokens`: the token this request carries (tokens are not stored, so it is the only one known). */
+export async function listTokens(r: NpmRequest): Promise<void> {
+  if (r.ep.caller.via === 'none') throw unauthenticated('npm token list needs a token.');
+  const auth = r.ctx.get('authorization');
+  const raw = /^bearer\s+(.+)$/i.exec(auth)?.[1] ?? Buffer.from(auth.replace(/^basic\s+/i, ''), 'base64').toString('utf8').split(':').slice(1).join(':');
+  const key = createHash('sha512').update(raw).digest('hex');
+  const expires = r.ep.caller.expiresAt ? new Date(r.ep.caller.expiresAt * 1000).toISOString() : null;
+  const now = new Date().toISOString();
+  sendJson(r.ctx, 200, {
+    objects: [
+      { token: `${raw.slice(0, 6)}...`, key, cidr_whitelist: null, readonly: false, automation: false, created: now, updated: now, expires },
+    ],
+    total: 1,
+    // npm-profile dereferences urls.next: it must exist.
+    urls: {},
+  });
+}
+
+/** `GET /-/v1/search?text=&size=&from=`: name, description and keywords of the latest versions. */
+export async function search(r: NpmRequest): Promise<void> {
+  await r.authorizeRead();
+  const q = r.ctx.query;
+  const text = String(q.text ?? '').slice(0, 500);
+  const size = clampInt(q.size, 20, 1, 250);
+  const from = clampInt(q.from, 0, 0, 100_000);
+  const terms: string[] = [];
+  let scope: string | null = null;
+  for (const word of text.toLowerCase().split(/\s+/).filter(Boolean)) {
+    const m = /^(scope|keywords|author|maintainer|is|not|boost-exact):(.*)$/.exec(word);
+    if (!m) terms.push(word);
+    else if (m[1] === 'scope') scope = m[2].replace(/^@/, '');
+    else if (m[1] === 'keywords') terms.push(...m[2].split(',').filter(Boolean));
+  }
+  const repos = (await r.svc.domains.searchOrder(r.ep.repo)).map((x) => x.id);
+  const { rows, total } = await r.data.search(repos, terms, scope, size, from);
+  const exact = terms.join(' ');
+  const objects = rows
+    .filter((x) => x.summary)
+    .map((x) => {
+      const s = x.summary as Record<string, unknown>;
+      const isExact = s.name === exact;
+      return {
+        package: s,
+        flags: {},
+        score: { final: isExact ? 1 : 0.5, detail: { quality: 0.5, popularity: 0.5, maintenance: 0.5 } },
+        searchScore: isExact ? 100 : 1,
+        downloads: { monthly: 0, weekly: 0 },
+      };
+    });
+  sendJson(r.ctx, 200, { objects, total, time: new Date().toISOString() });
+}
+
+const clampInt = (v: unknown, def: number, min: number, max: number) => {
+  const n = Number.parseInt(String(v ?? ''), 10);
+  return Number.isNaN(n) ? def : Math.min(max, Math.max(min, n));
+};
+
+/** Audit: `{}` = no advisories, so `npm install` and `npm audit` finish cleanly. */
+export async function audit(r: NpmRequest, kind: 'bulk' | 'quick'): Promise<void> {
+  await r.authorizeRead();
+  await readBody(r.ctx, 64 * 1024 * 1024); // drained, not needed
+  if (kind === 'bulk') return sendJson(r.ctx, 200, {});
+  sendJson(r.ctx, 200, {
+    actions: [],
+    advisories: {},
+    muted: [],
+    metadata: {
+      vulnerabilities: { info: 0, low: 0, moderate: 0, high: 0, critical: 0 },
+      dependencies: 0,
+      devDependencies: 0,
+      optionalDependencies: 0,
+      totalDependencies: 0,
+    },
+  });
+}

@@ -1,0 +1,99 @@
+// Distribution files and their `.metadata` siblings, found through the read chain and streamed from
+// the blob store: never content-encoded, HEAD with Content-Length, single byte ranges (uv reads a
+// wheel's central directory with `Range: bytes=-16384`), If-Range, and immutable caching.
+import type { Context } from 'koa';
+import { notFound } from '../../core/errors.js';
+import { pypiStore, type PypiFileRow } from '../../core/packages.js';
+import type { Services } from '../../services.js';
+import type { Endpoint } from '../shared/endpoint.js';
+import { visibility } from './documents.js';
+import { sameVersion } from './names.js';
+
+const IMMUTABLE = 'private, max-age=365000000, immutable';
+
+/** The file as this repository serves it: the first chain member that has it downloadable. */
+async function findFile(svc: Services, ep: Endpoint, project: string, version: string, filename: string): Promise<PypiFileRow> {
+  const chain = await svc.packages.chain(ep.repo, { format: 'pypi', namespace: '', name: project });
+  const missing = () => notFound(`${filename} is not in project ${project} of repository ${ep.repo.name}.`, 'asset', filename);
+  if (chain.length === 0) throw missing();
+  const ids = chain.map((m) => m.pkg.id);
+  const rows = await pypiStore.fileByName(svc.db, ids, filename);
+  for (const id of ids) {
+    const r = rows.find((x) => Number(x.package_id) === id);
+    if (r && visibility(r.status) !== 'hidden' && sameVersion(r.version, version)) return r;
+  }
+  throw missing();
+}
+
+export async function serveFile(svc: Services, ep: Endpoint, ctx: Context, project: string, version: string, filename: string) {
+  if (filename.endsWith('.metadata')) return serveMetadata(svc, ep, ctx, project, version, filename.slice(0, -'.metadata'.length));
+  const f = await findFile(svc, ep, project, version, filename);
+  const size = Number(f.size);
+  const etag = `"${f.sha256}"`;
+  ctx.set('ETag', etag);
+  ctx.set('Accept-Ranges', 'bytes');
+  ctx.set('Cache-Control', IMMUTABLE);
+  ctx.set('Last-Modified', new Date(f.uploaded_at).toUTCString());
+  ctx.type = 'application/octet-stream';
+  if (notModified(ctx, etag)) return;
+  let range: { start: number; end: number } | null = null;
+  const header = ctx.get('Range');
+  const ifRange = ctx.get('If-Range');
+  if (header && (!ifRange || ifRange === etag)) {
+    const parsed = parseRange(header, size);
+    if (parsed === 'unsatisfiable') {
+      ctx.status = 416;
+      ctx.set('Content-Range', `bytes */${size}`);
+      ctx.body = '';
+      return;
+    }
+    range = parsed;
+  }
+  ctx.status = range ? 206 : 200;
+  if (range) ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+  ctx.length = range ? range.end - range.start + 1 : size;
+  if (ctx.method === 'HEAD') return;
+  const domainId = ep.repo.domain_id;
+  ctx.body = await svc.packages.openBlob(domainId, f.sha256, range ?? undefined);
+}
+
+async function serveMetadata(svc: Services, ep: Endpoint, ctx: Context, project: string, version: string, filename: string) {
+  const f = await findFile(svc, ep, project, version, filename);
+  const bytes = f.core_metadata_sha256 ? await pypiStore.coreMetadata(svc.db, f.asset_id) : null;
+  if (!bytes) throw notFound(`${filename} has no separate core metadata file.`, 'asset', `${filename}.metadata`);
+  ctx.set('ETag', `"${f.core_metadata_sha256}"`);
+  ctx.set('Cache-Control', IMMUTABLE);
+  ctx.type = 'application/octet-stream';
+  if (notModified(ctx, `"${f.core_metadata_sha256}"`)) return;
+  ctx.status = 200;
+  ctx.length = bytes.length;
+  if (ctx.method !== 'HEAD') ctx.body = bytes;
+}
+
+/** One range of `bytes=a-b`, `bytes=a-` or `bytes=-n`; null (whole file) for anything else. */
+export function parseRange(header: string, size: number): { start: number; end: number } | null | 'unsatisfiable' {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0) return 'unsatisfiable';
+    start = Math.max(0, size - n);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (m[2] !== '' && Number(m[2]) < start) return null;
+  }
+  if (start >= size || size === 0) return 'unsatisfiable';
+  return { start, end };
+}
+
+/** Answers 304 when If-None-Match names the current ETag. */
+export function notModified(ctx: Context, etag: string): boolean {
+  const inm = ctx.get('If-None-Match');
+  if (!inm || !(inm.trim() === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))) return false;
+  ctx.status = 304;
+  return true;
+}
