@@ -120,7 +120,8 @@ export class DomainService {
     };
   }
 
-  async deleteDomain(d: DomainRow): Promise<DomainDescription> {
+  /** Deletes an empty domain; returns its description and the content digests left to remove from the blob store. */
+  async deleteDomain(d: DomainRow): Promise<{ domain: DomainDescription; orphanedBlobs: string[] }> {
     return this.db.transaction(async (tx) => {
       const locked = await domainStore.getDomain(tx, d.owner, d.name, true);
       if (!locked) throw notFound(`Domain ${d.name} not found.`, 'domain', d.name);
@@ -131,8 +132,8 @@ export class DomainService {
           'domain',
           d.name,
         );
-      await domainStore.deleteDomain(tx, locked.id);
-      return desc;
+      const orphanedBlobs = await domainStore.deleteDomain(tx, locked.id);
+      return { domain: desc, orphanedBlobs };
     });
   }
 

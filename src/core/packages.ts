@@ -96,6 +96,11 @@ export class PackageService {
     return this.dataHooks.get(format) ?? {};
   }
 
+  /** Removes content of a deleted domain (no row can reference it any more). */
+  async discardBlobs(domainId: number, sha256s: string[]): Promise<void> {
+    for (const sha of sha256s) await this.blobs.delete(blobScope(domainId), sha);
+  }
+
   openBlob(domainId: number, sha256: string, range?: { start: number; end: number }) {
     return this.blobs.get(blobScope(domainId), sha256, range);
   }

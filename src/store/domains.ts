@@ -78,9 +78,11 @@ export const domainStore = {
     return r.rows;
   },
 
-  async deleteDomain(q: Queryable, id: number): Promise<void> {
-    await q.query('DELETE FROM blob WHERE domain_id = $1', [id]);
+  /** Deletes the domain and its blob rows; returns the content digests whose objects must go too. */
+  async deleteDomain(q: Queryable, id: number): Promise<string[]> {
+    const r = await q.query<{ sha256: string }>('DELETE FROM blob WHERE domain_id = $1 RETURNING sha256', [id]);
     await q.query('DELETE FROM domain WHERE id = $1', [id]);
+    return r.rows.map((x) => x.sha256.trim());
   },
 
   async insertRepository(q: Queryable, domainId: number, name: string, administrator: string, description: string | null) {

@@ -16,20 +16,12 @@ import {
 } from '@aws-sdk/client-codeartifact';
 import { signRequest } from '../../src/auth/sigv4.js';
 import { TokenService } from '../../src/auth/tokens.js';
+import { failure } from '../support/versions.js';
 import { startHoard, cliEnv, tempHome, type TestHoard } from '../support/hoard.js';
 
 const run = promisify(execFile);
 const policy = (statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 
-async function failure(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('identity and access', () => {
   let h: TestHoard;

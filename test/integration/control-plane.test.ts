@@ -27,18 +27,9 @@ import {
   paginateListRepositoriesInDomain,
   type CodeartifactClient,
 } from '@aws-sdk/client-codeartifact';
+import { failure } from '../support/versions.js';
 import { startHoard, type TestHoard } from '../support/hoard.js';
 
-/** Runs a call that must fail; returns the SDK error for assertions. */
-async function failure(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
-}
 
 const policy = (statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 

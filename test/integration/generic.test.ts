@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CreateDomainCommand,
+  DeleteDomainCommand,
+  DeleteRepositoryCommand,
   CreateRepositoryCommand,
   DescribePackageVersionCommand,
   GetPackageVersionAssetCommand,
@@ -169,5 +171,20 @@ describe('generic format through the SDK', () => {
     await bad(publish('cli', '1.0.0', 'a', x, { format: 'bogus' as 'npm' }), /enum value set/);
     // A SHA-256 that is not 64 lowercase hex characters.
     await bad(publish('cli', '1.0.0', 'a', x, { assetSHA256: sha256(x).toUpperCase() }), /assetSHA256/);
+  });
+
+  it('deleting the emptied domain removes its content from the blob store', async () => {
+    await sdk.send(new CreateDomainCommand({ domain: 'gone' }));
+    await sdk.send(new CreateRepositoryCommand({ domain: 'gone', repository: 'r1' }));
+    const bytes = Buffer.from('content that outlives nothing');
+    const one = { domain: 'gone', repository: 'r1', format: 'generic' as const, namespace: 'n', package: 'p', packageVersion: '1' };
+    await sdk.send(new PublishPackageVersionCommand({ ...one, assetName: 'f', assetContent: bytes, assetSHA256: sha256(bytes) }));
+    expect(await blobObjects(h, 'gone')).toEqual([sha256(bytes)]);
+    const id = (await h.server.services.domains.findDomain(h.accountId, 'gone'))!.id;
+    await sdk.send(new DeleteRepositoryCommand({ domain: 'gone', repository: 'r1' }));
+    await sdk.send(new DeleteDomainCommand({ domain: 'gone' }));
+    const left: string[] = [];
+    for await (const k of h.server.services.blobs.list(`d${id}`)) left.push(k);
+    expect(left).toEqual([]);
   });
 });

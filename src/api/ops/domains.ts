@@ -45,7 +45,9 @@ export const domainOps: Operation[] = [
     body: 'none',
     async run(input) {
       const d = await domainFor(input, 'codeartifact:DeleteDomain', input.q.domain as string, ownerOf(input));
-      return { domain: await input.svc.domains.deleteDomain(d) };
+      const { domain, orphanedBlobs } = await input.svc.domains.deleteDomain(d);
+      await input.svc.packages.discardBlobs(d.id, orphanedBlobs);
+      return { domain };
     },
   },
   {
