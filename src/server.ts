@@ -58,6 +58,13 @@ export async function buildServices(config: Config, log: Logger): Promise<{ svc:
 
 export function buildApp(svc: Services): Koa {
   const app = new Koa({ proxy: false });
+  // Koa's default prints every stream error to stderr; a client hanging up mid-download
+  // (ECONNRESET, premature close) is routine, so it is logged quietly instead.
+  app.on('error', (err: NodeJS.ErrnoException) => {
+    const routine = err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ERR_STREAM_PREMATURE_CLOSE';
+    if (routine) svc.log.debug({ code: err.code }, 'client went away mid-response');
+    else svc.log.error({ err: { message: err.message, stack: err.stack } }, 'unhandled application error');
+  });
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const requests = new client.Histogram({
