@@ -1,6 +1,6 @@
 // Authorization tokens: HS256 JWTs naming the principal and the domain. The header carries a key
 // id derived from the signing key, so previous keys keep verifying live tokens after a rotation.
-import { createHash } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { unauthenticated } from '../core/errors.js';
 
@@ -25,15 +25,15 @@ const AUDIENCE = 'hoard-data-plane';
 export const keyId = (key: Buffer) => createHash('sha256').update(key).digest('hex').slice(0, 16);
 
 export class TokenService {
-  private readonly keys: Map<string, Buffer>;
+  // KeyObjects made once: handing jsonwebtoken raw buffers makes it build a key on every call.
+  private readonly keys: Map<string, KeyObject>;
   private readonly currentKid: string;
+  private readonly signingKey: KeyObject;
 
-  constructor(
-    private readonly signingKey: Buffer,
-    previousKeys: Buffer[] = [],
-  ) {
+  constructor(signingKey: Buffer, previousKeys: Buffer[] = []) {
     this.currentKid = keyId(signingKey);
-    this.keys = new Map([signingKey, ...previousKeys].map((k) => [keyId(k), k]));
+    this.signingKey = createSecretKey(signingKey);
+    this.keys = new Map([signingKey, ...previousKeys].map((k) => [keyId(k), createSecretKey(k)]));
   }
 
   /** durationSeconds 0 means "as long as the caller's credentials": long-term keys have no session, so the default applies. */

@@ -1,10 +1,16 @@
 // Benchmark scenario 'npm': publishes a package with 3,000 versions and a 1 MB tarball through the
 // npm publish route, then measures warm full and abbreviated packument GETs and the tarball GET at
-// concurrency 1 and 32, against GET /healthz measured in the same run as the baseline.
+// concurrency 1 and 32, against GET /healthz measured in the same run as the baseline. The server
+// runs in a worker thread of this process; autocannon runs on the main thread.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import os from 'node:os';
+import { once } from 'node:events';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../config.js';
@@ -74,8 +80,18 @@ function body(pj: { name: string; version: string }, t: Buffer) {
   });
 }
 
-export async function run(): Promise<void> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hoard-bench-npm-'));
+interface ServerInfo {
+  url: string;
+  token: string;
+  backend: string;
+}
+
+/**
+ * The Hoard under test runs in a worker thread: its own event loop, so the load generator (which
+ * has to receive megabytes per packument) does not share a thread with the server it measures.
+ */
+async function serverThread(): Promise<void> {
+  const { dataDir } = workerData as { dataDir: string };
   const config = loadConfig({
     HOARD_HOST: '127.0.0.1',
     HOARD_PORT: '0',
@@ -87,16 +103,45 @@ export async function run(): Promise<void> {
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
   });
   const server = await startServer(config, pino({ level: 'silent' }));
+  const svc = server.services;
+  const owner = '111122223333';
+  await svc.domains.createDomain(owner, 'bench', undefined);
+  const domain = await svc.domains.domain(owner, 'bench');
+  await svc.domains.createRepository(domain, 'npm', owner, {});
+  const { token } = svc.tokens.issue({ sub: arn.root(owner), acct: owner, domain: 'bench', owner }, 43200);
+  const info: ServerInfo = { url: server.url, token, backend: `${svc.db.kind} + ${svc.blobs.kind} blobs` };
+  let reference: http.Server | null = null;
+  parentPort!.on('message', (m) => {
+    if (m === 'stop') void Promise.all([server.close(), reference && new Promise((r) => reference!.close(r))]).then(() => parentPort!.postMessage('stopped'));
+    if (m === 'reference') {
+      const full = readFileSync(path.join(dataDir, 'ref-full.json'));
+      const abbr = readFileSync(path.join(dataDir, 'ref-abbr.json'));
+      reference = http.createServer((req, res) => {
+        if (req.url === '/tgz') {
+          res.setHeader('content-type', 'application/octet-stream');
+          res.setHeader('content-length', statSync(path.join(dataDir, 'ref-big.tgz')).size);
+          return pipeline(createReadStream(path.join(dataDir, 'ref-big.tgz')), res, () => {});
+        }
+        res.setHeader('content-type', 'application/json');
+        res.end(req.url === '/full' ? full : abbr);
+      });
+      reference.listen(0, '127.0.0.1', () => parentPort!.postMessage(`http://127.0.0.1:${(reference!.address() as AddressInfo).port}`));
+    }
+  });
+  parentPort!.postMessage(info);
+}
+
+if (!isMainThread && (workerData as { role?: string } | null)?.role === 'hoard-npm-bench') await serverThread();
+
+export async function run(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hoard-bench-npm-'));
+  const worker = new Worker(new URL(import.meta.url), { workerData: { role: 'hoard-npm-bench', dataDir } });
+  const [info] = (await once(worker, 'message')) as [ServerInfo];
   try {
-    const svc = server.services;
-    const owner = '111122223333';
-    await svc.domains.createDomain(owner, 'bench', undefined);
-    const domain = await svc.domains.domain(owner, 'bench');
-    await svc.domains.createRepository(domain, 'npm', owner, {});
-    const { token } = svc.tokens.issue({ sub: arn.root(owner), acct: owner, domain: 'bench', owner }, 43200);
-    const reg = `${server.url}/npm/d/bench-${owner}/npm/`;
-    const auth = { authorization: `Bearer ${token}` };
-    console.log(`backend: ${svc.db.kind} + ${svc.blobs.kind} blobs`);
+    const reg = `${info.url}/npm/d/bench-111122223333/npm/`;
+    const auth = { authorization: `Bearer ${info.token}` };
+    const token = info.token;
+    console.log(`backend: ${info.backend}; server in a worker thread, load generator on the main thread`);
 
     // Publish through the npm publish route, four uploads in flight (the package lock serialises the commits).
     const t0 = Date.now();
@@ -131,18 +176,27 @@ export async function run(): Promise<void> {
     const rb = await fetch(`${reg}big`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: body(bigPj, big) });
     if (rb.status !== 201) throw new Error(`publish big: ${rb.status}`);
 
-    const sizes = async (accept?: string) =>
-      (await (await fetch(`${reg}many`, { headers: { ...auth, ...(accept ? { accept } : {}) } })).arrayBuffer()).byteLength;
-    const [full, abbr] = [await sizes(), await sizes(CORGI)];
-    console.log(`full packument ${(full / 1024).toFixed(0)} KiB, abbreviated ${(abbr / 1024).toFixed(0)} KiB, tarball ${(big.length / 1024).toFixed(0)} KiB`);
+    // The same bytes from a bare node:http server in the same worker: what the machine can do at all.
+    const docFull = Buffer.from(await (await fetch(`${reg}many`, { headers: auth })).arrayBuffer());
+    const docAbbr = Buffer.from(await (await fetch(`${reg}many`, { headers: { ...auth, accept: CORGI } })).arrayBuffer());
+    writeFileSync(path.join(dataDir, 'ref-full.json'), docFull);
+    writeFileSync(path.join(dataDir, 'ref-abbr.json'), docAbbr);
+    writeFileSync(path.join(dataDir, 'ref-big.tgz'), big);
+    worker.postMessage('reference');
+    const [refUrl] = (await once(worker, 'message')) as [string];
+    console.log(`full packument ${(docFull.length / 1024).toFixed(0)} KiB, abbreviated ${(docAbbr.length / 1024).toFixed(0)} KiB, tarball ${(big.length / 1024).toFixed(0)} KiB`);
 
-    const targets: [string, string, Record<string, string>][] = [
-      ['GET /healthz (baseline)', `${server.url}/healthz`, {}],
-      ['GET packument, full', `${reg}many`, auth],
-      ['GET packument, abbreviated', `${reg}many`, { ...auth, accept: CORGI }],
-      ['GET packument, abbreviated, gzip', `${reg}many`, { ...auth, accept: CORGI, 'accept-encoding': 'gzip' }],
-      ['GET tarball 1 MB', `${reg}big/-/big-1.0.0.tgz`, auth],
+    // [label, url, headers, reference url (same bytes, bare node:http)]
+    const targets: [string, string, Record<string, string>, string | null][] = [
+      ['GET /healthz (baseline)', `${info.url}/healthz`, {}, null],
+      ['GET packument, full', `${reg}many`, auth, `${refUrl}/full`],
+      ['GET packument, abbreviated', `${reg}many`, { ...auth, accept: CORGI }, `${refUrl}/abbr`],
+      ['GET packument, abbreviated, gzip', `${reg}many`, { ...auth, accept: CORGI, 'accept-encoding': 'gzip' }, null],
+      ['GET packument, abbreviated, 304', `${reg}many`, { ...auth, accept: CORGI, 'if-none-match': '' }, null],
+      ['GET tarball 1 MB', `${reg}big/-/big-1.0.0.tgz`, auth, `${refUrl}/tgz`],
     ];
+    const etag = (await fetch(`${reg}many`, { headers: { ...auth, accept: CORGI } })).headers.get('etag')!;
+    targets[4][2]['if-none-match'] = etag;
     if (process.env.BENCH_HOLD) {
       // For profiling with an external load generator: print what it needs and keep serving.
       console.log(JSON.stringify({ url: `${reg}many`, big: `${reg}big/-/big-1.0.0.tgz`, token }));
@@ -151,16 +205,23 @@ export async function run(): Promise<void> {
     }
     const durationSec = Number(process.env.BENCH_SECONDS ?? 5);
     for (const connections of [1, 32]) {
-      console.log(`\nconcurrency ${connections} (median of 3 runs of ${durationSec} s)`);
+      console.log(`\nconcurrency ${connections} (median of 3 runs of ${durationSec} s; ratios: against /healthz, and against the same bytes from bare node:http)`);
       let baseline;
-      for (const [label, url, headers] of targets) {
+      for (const [label, url, headers, ref] of targets) {
         const r = await measure(url, { connections, durationSec, headers, runs: 3 });
         baseline ??= r;
-        console.log(row(label, r, label.includes('baseline') ? undefined : baseline));
+        let line = row(label, r, label.includes('baseline') ? undefined : baseline);
+        if (ref) {
+          const b = await measure(ref, { connections, durationSec, runs: 3 });
+          line += `, ${(r.rps / b.rps).toFixed(2)}x bare (${b.rps.toFixed(0)} req/s, p50 ${b.p50} ms, p99 ${b.p99} ms)`;
+        }
+        console.log(line);
       }
     }
   } finally {
-    await server.close();
+    worker.postMessage('stop');
+    await once(worker, 'message');
+    await worker.terminate();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

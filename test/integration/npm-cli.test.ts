@@ -103,6 +103,10 @@ describe('npm CLI against Hoard', () => {
     expect(r.code, out(r)).toBe(0);
     r = await c.npm(['dist-tag', 'ls', 'widget']);
     expect(r.stdout).not.toContain('beta');
+    // A prerelease published with --tag gets that tag and leaves latest alone.
+    r = await c.npm(['publish', '--tag', 'next'], writePackage({ name: 'widget', version: '2.0.0-rc.1' }));
+    expect(r.code, out(r)).toBe(0);
+    expect(await json(['view', 'widget', 'dist-tags'])).toEqual({ latest: '1.2.0', next: '2.0.0-rc.1' });
     // Scoped names go through the same routes (%2f-encoded by npm).
     r = await c.npm(['dist-tag', 'add', '@acme/gadget@2.0.0', 'stable']);
     expect(r.code, out(r)).toBe(0);
@@ -126,7 +130,7 @@ describe('npm CLI against Hoard', () => {
   it('answers view, search, whoami, ping and token list', async () => {
     const view = await json(['view', 'widget']);
     expect(view.name).toBe('widget');
-    expect(view.versions).toEqual(['1.0.0', '1.1.0', '1.2.0']);
+    expect(view.versions).toEqual(['1.0.0', '1.1.0', '1.2.0', '2.0.0-rc.1']);
     expect(view.description).toBe('A widget for tests');
     expect(view.dist.tarball).toBe(`${registry}widget/-/widget-1.2.0.tgz`);
     expect(view.dist.integrity).toMatch(/^sha512-/);
@@ -191,7 +195,7 @@ describe('npm CLI against Hoard', () => {
   it('unpublishes one version, then the whole package, and allows publishing again', async () => {
     let r = await c.npm(['unpublish', 'widget@1.0.0']);
     expect(r.code, out(r)).toBe(0);
-    expect(await json(['view', 'widget', 'versions'])).toEqual(['1.1.0', '1.2.0']);
+    expect(await json(['view', 'widget', 'versions'])).toEqual(['1.1.0', '1.2.0', '2.0.0-rc.1']);
     const p = project();
     r = await c.npm(['install', 'widget@1.0.0'], p);
     expect(r.code).not.toBe(0);

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  DescribePackageCommand,
   DisposePackageVersionsCommand,
   PutPackageOriginConfigurationCommand,
   UpdatePackageVersionsStatusCommand,
@@ -102,6 +103,9 @@ describe('pnpm, yarn and the read chain', () => {
 
   it('hides upstream versions once the package is published here, until origin controls allow them', async () => {
     await publish(app, { name: 'shared-lib', version: '3.0.0' });
+    // The first publish created the package with CodeArtifact's defaults for a direct publish.
+    const described = await h.sdk().send(new DescribePackageCommand({ domain: 'chain', repository: 'app', format: 'npm', package: 'shared-lib' }));
+    expect(described.package?.originConfiguration?.restrictions).toEqual({ publish: 'ALLOW', upstream: 'BLOCK' });
     let view = await c.npm(['view', 'shared-lib', 'versions', '--json']);
     expect(JSON.parse(view.stdout)).toEqual(['3.0.0']);
     const auth = { authorization: `Bearer ${token}` };
@@ -122,6 +126,19 @@ describe('pnpm, yarn and the read chain', () => {
     const r = await c.npm(['publish', '--force'], writePackage({ name: 'shared-lib', version: '1.0.0' }));
     expect(r.code).not.toBe(0);
     expect(out(r)).toContain('409 Conflict');
+    // publish=BLOCK is respected too.
+    await h.sdk().send(
+      new PutPackageOriginConfigurationCommand({
+        domain: 'chain',
+        repository: 'app',
+        format: 'npm',
+        package: 'shared-lib',
+        restrictions: { publish: 'BLOCK', upstream: 'ALLOW' },
+      }),
+    );
+    const blocked = await c.npm(['publish'], writePackage({ name: 'shared-lib', version: '3.1.0' }));
+    expect(blocked.code).not.toBe(0);
+    expect(out(blocked)).toMatch(/403 Forbidden - PUT .*shared-lib - Publishing to package shared-lib in repository app is blocked by its package origin controls/);
   });
 
   it('shows Published, hides Unlisted (still downloadable), and refuses Archived and Disposed', async () => {

@@ -184,6 +184,26 @@ describe('npm registry protocol', () => {
     expect(Object.keys(doc.versions)).toEqual(['1.0.0']);
   });
 
+  it('writes one event per version change in the same transaction', async () => {
+    type Ev = { detail: { packageName: string; packageVersion: string; operationType: string; packageVersionState: string; changes: { assetsAdded: number } } };
+    const events = async () =>
+      (await h.server.services.db.query<{ payload: Ev }>(`SELECT payload FROM event ORDER BY id`)).rows
+        .map((r) => r.payload.detail)
+        .filter((d) => d.packageName === 'evented');
+    const pj = { name: 'evented', version: '1.0.0' };
+    expect((await put('evented', publishBody(pj, await makeTgz(pj)))).status).toBe(201);
+    let ev = await events();
+    expect(ev).toHaveLength(1);
+    expect(ev[0]).toMatchObject({ packageVersion: '1.0.0', operationType: 'Created', packageVersionState: 'Published', changes: { assetsAdded: 1 } });
+    // The whole-package unpublish (DELETE /-rev/) deletes the versions and records Deleted events.
+    const doc = await (await get('evented?write=true')).json();
+    const del = await fetch(`${reg}evented/-rev/${doc._rev}`, { method: 'DELETE', headers: auth });
+    expect(del.status).toBe(200);
+    ev = await events();
+    expect(ev.map((e) => e.operationType)).toEqual(['Created', 'Deleted']);
+    expect((await get('evented')).status).toBe(404);
+  });
+
   it('accepts the provenance attachment next to the tarball', async () => {
     const r = await publish(
       { name: 'with-provenance', version: '1.0.0' },

@@ -97,6 +97,19 @@ describe('PyPI uploads: refusals, access, statuses', () => {
       expect(r.reason, label).toMatch(reason);
       expect(JSON.parse(r.body)).toMatchObject({ status, detail: expect.any(String) }); // problem+json, as uv reads it
     }
+    // Not the legacy upload form at all.
+    const raw = (body: string, type: string) =>
+      fetch(url(), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
+    const json = await raw('{"name":"good-pkg"}', 'application/json');
+    expect([json.status, json.statusText]).toEqual([400, 'The upload must be multipart/form-data (the legacy upload API that twine and uv use).']);
+    const broken = await raw('--x\r\nContent-Disposition: form-data; name="name"\r\n\r\ngood-pkg', 'multipart/form-data; boundary=x');
+    expect(broken.status).toBe(400);
+    const noFile = new FormData();
+    noFile.append(':action', 'file_upload');
+    noFile.append('name', 'good-pkg');
+    noFile.append('version', '2.0');
+    expect((await post(noFile)).reason).toBe('Upload payload does not have a file.');
+
     const after = await page();
     expect(after.etag).toBe(before.etag);
     expect(after.doc.versions).toEqual(['1.0']);
