@@ -5,6 +5,7 @@ import type { Db, Queryable } from '../store/db.js';
 import { domainStore, type DomainRow, type RepositoryWithDomain } from '../store/domains.js';
 import { conflict, notFound, quotaExceeded, validation } from './errors.js';
 import { arn, check, type PackageFormat } from './names.js';
+import { LookupCache } from './lookup-cache.js';
 
 export const MAX_UPSTREAMS = 10;
 export const MAX_SEARCHED_REPOSITORIES = 25;
@@ -71,11 +72,25 @@ export interface Page<T> {
 }
 
 export class DomainService {
+  private readonly cache: LookupCache;
+
   constructor(
     private readonly db: Db,
     readonly region: string,
     private readonly bucketArn: string | undefined,
-  ) {}
+    cacheTtlMs = 2000,
+  ) {
+    this.cache = new LookupCache(cacheTtlMs);
+  }
+
+  /** Runs a write transaction, then drops cached lookups so this process sees the change at once. */
+  private async write<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction(fn);
+    } finally {
+      this.cache.invalidate();
+    }
+  }
 
   // ---- domains ----
 
@@ -83,7 +98,7 @@ export class DomainService {
     check('domain', 'domain', name);
     if (encryptionKey !== undefined) check('encryptionKey', 'encryptionKey', encryptionKey);
     validateTags(tags);
-    return this.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       const row = await domainStore.insertDomain(tx, owner, name, encryptionKey ?? null);
       if (!row) throw conflict(`Domain ${name} already exists in account ${owner}.`, 'domain', name);
       const domainArn = this.domainArn(row);
@@ -103,7 +118,7 @@ export class DomainService {
   /** Like domain(), but null instead of an error (access checks run before existence is revealed). */
   async findDomain(owner: string, name: string): Promise<DomainRow | null> {
     check('domain', 'domain', name);
-    return domainStore.getDomain(this.db, owner, name);
+    return this.cache.get(`d:${owner}:${name}`, () => domainStore.getDomain(this.db, owner, name));
   }
 
   async describeDomain(d: DomainRow): Promise<DomainDescription> {
@@ -122,7 +137,7 @@ export class DomainService {
 
   /** Deletes an empty domain; returns its description and the content digests left to remove from the blob store. */
   async deleteDomain(d: DomainRow): Promise<{ domain: DomainDescription; orphanedBlobs: string[] }> {
-    return this.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       const locked = await domainStore.getDomain(tx, d.owner, d.name, true);
       if (!locked) throw notFound(`Domain ${d.name} not found.`, 'domain', d.name);
       const desc = await this.describeDomainRow(tx, locked);
@@ -173,7 +188,7 @@ export class DomainService {
     check('repository', 'repository', name);
     if (opts.description !== undefined) check('description', 'description', opts.description);
     validateTags(opts.tags ?? []);
-    return this.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       await domainStore.getDomain(tx, d.owner, d.name, true); // serialize repository creation per domain (quota)
       if ((await domainStore.countRepositories(tx, d.id)) >= MAX_REPOSITORIES_PER_DOMAIN)
         throw quotaExceeded(`Domain ${d.name} already has ${MAX_REPOSITORIES_PER_DOMAIN} repositories.`, 'domain', d.name);
@@ -188,7 +203,10 @@ export class DomainService {
 
   async repository(d: DomainRow, name: string, q: Queryable = this.db): Promise<RepositoryWithDomain> {
     check('repository', 'repository', name);
-    const row = await domainStore.getRepository(q, d.id, name);
+    const row =
+      q === this.db
+        ? await this.cache.get(`r:${d.id}:${name}`, () => domainStore.getRepository(this.db, d.id, name))
+        : await domainStore.getRepository(q, d.id, name);
     if (!row) throw notFound(`Repository ${name} not found in domain ${d.name}.`, 'repository', name);
     return row;
   }
@@ -199,7 +217,7 @@ export class DomainService {
 
   async updateRepository(d: DomainRow, name: string, opts: { description?: string; upstreams?: string[] }) {
     if (opts.description !== undefined) check('description', 'description', opts.description);
-    return this.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       // Lock the domain: upstream graphs are checked for cycles as a whole.
       await domainStore.getDomain(tx, d.owner, d.name, true);
       const repo = await this.repository(d, name, tx);
@@ -210,7 +228,7 @@ export class DomainService {
   }
 
   async deleteRepository(d: DomainRow, name: string): Promise<RepositoryDescription> {
-    return this.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       await domainStore.getDomain(tx, d.owner, d.name, true);
       const repo = await this.repository(d, name, tx);
       const downstream = await domainStore.downstreamsOf(tx, repo.id);
@@ -256,7 +274,7 @@ export class DomainService {
       throw validation(
         `External connection ${connection} is not supported; use one of ${Object.keys(EXTERNAL_CONNECTIONS).join(', ')}.`,
       );
-    return this.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       const repo = await domainStore.getRepository(tx, d.id, name, true);
       if (!repo) throw notFound(`Repository ${name} not found in domain ${d.name}.`, 'repository', name);
       if (!(await domainStore.insertExternalConnection(tx, repo.id, connection, format)))
@@ -271,7 +289,7 @@ export class DomainService {
 
   async disassociateExternalConnection(d: DomainRow, name: string, connection: string) {
     check('externalConnection', 'externalConnection', connection);
-    return this.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       const repo = await this.repository(d, name, tx);
       if (!(await domainStore.deleteExternalConnection(tx, repo.id, connection)))
         throw notFound(`Repository ${name} has no external connection ${connection}.`, 'repository', name);
@@ -284,6 +302,10 @@ export class DomainService {
    * itself, then its upstreams depth-first pre-order, each visited once, at most 25.
    */
   async searchOrder(repo: RepositoryWithDomain): Promise<RepositoryWithDomain[]> {
+    return this.cache.get(`o:${repo.id}`, () => this.loadSearchOrder(repo));
+  }
+
+  private async loadSearchOrder(repo: RepositoryWithDomain): Promise<RepositoryWithDomain[]> {
     const order: number[] = [];
     const seen = new Set<number>();
     const children = new Map<number, number[]>();
@@ -390,7 +412,7 @@ export class DomainService {
   /** Stores a policy the caller validated; expectedRevision guards against lost updates. */
   async putPolicy(d: DomainRow, repositoryId: number | null, resourceArn: string, document: string, expectedRevision?: string) {
     if (expectedRevision !== undefined) check('policyRevision', 'policyRevision', expectedRevision);
-    return this.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       const current = await domainStore.getPolicy(tx, d.id, repositoryId, true);
       if (expectedRevision !== undefined && current?.revision !== expectedRevision)
         throw conflict(
@@ -408,7 +430,7 @@ export class DomainService {
 
   async deletePolicy(d: DomainRow, repositoryId: number | null, resourceArn: string, expectedRevision?: string) {
     if (expectedRevision !== undefined) check('policyRevision', 'policyRevision', expectedRevision);
-    return this.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       const current = await domainStore.getPolicy(tx, d.id, repositoryId, true);
       const type = repositoryId === null ? 'domain' : 'repository';
       if (!current) throw notFound(`No resource policy is set on ${resourceArn}.`, type, resourceArn);
@@ -425,6 +447,10 @@ export class DomainService {
 
   /** Raw policy texts that govern a repository (for the access evaluator). */
   async policiesFor(domainId: number, repositoryId: number | null) {
+    return this.cache.get(`p:${domainId}:${repositoryId}`, () => this.loadPolicies(domainId, repositoryId));
+  }
+
+  private async loadPolicies(domainId: number, repositoryId: number | null) {
     const domainPolicy = await domainStore.getPolicy(this.db, domainId, null);
     const repositoryPolicy = repositoryId === null ? null : await domainStore.getPolicy(this.db, domainId, repositoryId);
     return { domainPolicy, repositoryPolicy };
