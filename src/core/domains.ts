@@ -4,72 +4,25 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../store/db.js';
 import { domainStore, type DomainRow, type RepositoryWithDomain } from '../store/domains.js';
 import { conflict, notFound, quotaExceeded, validation } from './errors.js';
-import { arn, check, type PackageFormat } from './names.js';
+import { arn, check } from './names.js';
+import {
+  EXTERNAL_CONNECTIONS,
+  MAX_REPOSITORIES_PER_DOMAIN,
+  MAX_SEARCHED_REPOSITORIES,
+  MAX_TAGS,
+  MAX_UPSTREAMS,
+  type DomainDescription,
+  type DomainSummary,
+  type Page,
+  type RepositoryDescription,
+  type RepositorySummary,
+  type ResourcePolicy,
+  type Tag,
+} from './domain-model.js';
+import { decodeToken, encodeToken } from './pagination.js';
 import { LookupCache } from './lookup-cache.js';
 
-export const MAX_UPSTREAMS = 10;
-export const MAX_SEARCHED_REPOSITORIES = 25;
-export const MAX_REPOSITORIES_PER_DOMAIN = 1000;
-export const MAX_TAGS = 200;
-
-/** External connections Hoard knows, with the format each serves (reference §1.4). */
-export const EXTERNAL_CONNECTIONS: Record<string, PackageFormat> = {
-  'public:npmjs': 'npm',
-  'public:pypi': 'pypi',
-  'public:maven-central': 'maven',
-  'public:maven-googleandroid': 'maven',
-  'public:maven-gradleplugins': 'maven',
-  'public:maven-commonsware': 'maven',
-  'public:maven-clojars': 'maven',
-  'public:nuget-org': 'nuget',
-  'public:ruby-gems-org': 'ruby',
-  'public:crates-io': 'cargo',
-};
-
-export interface Tag {
-  key: string;
-  value: string;
-}
-
-export interface DomainDescription {
-  name: string;
-  owner: string;
-  arn: string;
-  status: 'Active';
-  createdTime: Date;
-  encryptionKey?: string;
-  repositoryCount: number;
-  assetSizeBytes: number;
-  s3BucketArn?: string;
-}
-
-export type DomainSummary = Omit<DomainDescription, 'repositoryCount' | 'assetSizeBytes' | 's3BucketArn'>;
-
-export interface RepositorySummary {
-  name: string;
-  administratorAccount: string;
-  domainName: string;
-  domainOwner: string;
-  arn: string;
-  description?: string;
-  createdTime: Date;
-}
-
-export interface RepositoryDescription extends RepositorySummary {
-  upstreams: { repositoryName: string }[];
-  externalConnections: { externalConnectionName: string; packageFormat: string; status: 'Available' }[];
-}
-
-export interface ResourcePolicy {
-  resourceArn: string;
-  revision: string;
-  document: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextToken?: string;
-}
+export * from './domain-model.js';
 
 export class DomainService {
   private readonly cache: LookupCache;
@@ -483,18 +436,4 @@ function validateTags(tags: Tag[]) {
     check('tagKey', 'tags.member.key', t.key);
     check('tagValue', 'tags.member.value', t.value);
   }
-}
-
-export function encodeToken(v: unknown): string {
-  return Buffer.from(JSON.stringify(v)).toString('base64url');
-}
-
-export function decodeToken<T>(s: string): T {
-  try {
-    const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (v && typeof v === 'object') return v as T;
-  } catch {
-    /* fall through */
-  }
-  throw validation('The pagination token is not valid; pass the nextToken of the previous page unchanged.', 'CANNOT_PARSE');
 }

@@ -2,7 +2,7 @@
 // DescribePackage, ListPackageVersions, DescribePackageVersion, ListPackageVersionAssets,
 // GetPackageVersionReadme, ListPackageVersionDependencies. Only the named repository is read
 // (CodeArtifact's control plane ignores upstreams). Pages are keyset cursors (reference §2.3).
-import { decodeToken, encodeToken } from './domains.js';
+import { decodeToken, encodeToken } from './pagination.js';
 import { validation } from './errors.js';
 import { displayName, type AssetRow, type Coordinates, type PackageRow, type PackageService, type VersionRow } from './packages.js';
 import { packageMissing, packageSummary, versionDetails, versionMissing, type LicenseInfo, type PackageDependency, type PackageSummary } from './versions.js';
