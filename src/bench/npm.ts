@@ -80,6 +80,33 @@ function body(pj: { name: string; version: string }, t: Buffer) {
   });
 }
 
+/** A small keep-alive load generator on node:http (bodies read and dropped, not decompressed). */
+async function keepAliveLoad(url: string, headers: Record<string, string>, connections: number, durationSec: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const lat: number[] = [];
+  let errors = 0;
+  const end = Date.now() + durationSec * 1000;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const s = performance.now();
+      http
+        .get(url, { agent, headers }, (res) => {
+          if (res.statusCode !== 200) errors++;
+          res.on('data', () => {});
+          res.on('end', () => (lat.push(performance.now() - s), resolve()));
+        })
+        .on('error', () => (errors++, resolve()));
+    });
+  const t0 = Date.now();
+  await Promise.all(Array.from({ length: connections }, async () => {
+    while (Date.now() < end) await one();
+  }));
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  const pct = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] ?? 0);
+  return { rps: lat.length / ((Date.now() - t0) / 1000), p50: pct(0.5), p99: pct(0.99), errors, non2xx: 0 };
+}
+
 interface ServerInfo {
   url: string;
   token: string;
@@ -186,17 +213,15 @@ export async function run(): Promise<void> {
     const [refUrl] = (await once(worker, 'message')) as [string];
     console.log(`full packument ${(docFull.length / 1024).toFixed(0)} KiB, abbreviated ${(docAbbr.length / 1024).toFixed(0)} KiB, tarball ${(big.length / 1024).toFixed(0)} KiB`);
 
+    const etag = (await fetch(`${reg}many`, { headers: { ...auth, accept: CORGI } })).headers.get('etag')!;
     // [label, url, headers, reference url (same bytes, bare node:http)]
     const targets: [string, string, Record<string, string>, string | null][] = [
       ['GET /healthz (baseline)', `${info.url}/healthz`, {}, null],
       ['GET packument, full', `${reg}many`, auth, `${refUrl}/full`],
       ['GET packument, abbreviated', `${reg}many`, { ...auth, accept: CORGI }, `${refUrl}/abbr`],
-      ['GET packument, abbreviated, gzip', `${reg}many`, { ...auth, accept: CORGI, 'accept-encoding': 'gzip' }, null],
-      ['GET packument, abbreviated, 304', `${reg}many`, { ...auth, accept: CORGI, 'if-none-match': '' }, null],
+      ['GET packument, abbreviated, 304 (non-2xx)', `${reg}many`, { ...auth, accept: CORGI, 'if-none-match': etag }, null],
       ['GET tarball 1 MB', `${reg}big/-/big-1.0.0.tgz`, auth, `${refUrl}/tgz`],
     ];
-    const etag = (await fetch(`${reg}many`, { headers: { ...auth, accept: CORGI } })).headers.get('etag')!;
-    targets[4][2]['if-none-match'] = etag;
     if (process.env.BENCH_HOLD) {
       // For profiling with an external load generator: print what it needs and keep serving.
       console.log(JSON.stringify({ url: `${reg}many`, big: `${reg}big/-/big-1.0.0.tgz`, token }));
@@ -204,6 +229,8 @@ export async function run(): Promise<void> {
       return;
     }
     const durationSec = Number(process.env.BENCH_SECONDS ?? 5);
+    // autocannon stalls on gzip bodies over keep-alive (curl does not), so gzip is measured with node:http.
+    const gzipHeaders = { ...auth, accept: CORGI, 'accept-encoding': 'gzip' };
     for (const connections of [1, 32]) {
       console.log(`\nconcurrency ${connections} (median of 3 runs of ${durationSec} s; ratios: against /healthz, and against the same bytes from bare node:http)`);
       let baseline;
@@ -217,6 +244,8 @@ export async function run(): Promise<void> {
         }
         console.log(line);
       }
+      const gz = await keepAliveLoad(`${reg}many`, gzipHeaders, connections, durationSec);
+      console.log(row('GET packument, abbreviated, gzip (node:http)', gz, baseline));
     }
   } finally {
     worker.postMessage('stop');

@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, startHoard, tempHome, type TestHoard } from '../support/hoard.js';
-import { Client, out, project, setupDomain, tmpDir, writePackage } from './npm-support.js';
+import { cliEnv, startHoard, type TestHoard } from '../support/hoard.js';
+import { Client, out, project, setupDomain, tmpDir, writePackage, removeTemp } from './npm-support.js';
 
 const run = promisify(execFile);
 const hasAws = await run('aws', ['--version']).then(
@@ -36,7 +36,10 @@ describe('npm CLI against Hoard', () => {
     await run('node', ['dist/main.js', 'login', '--tool', 'npm', '--domain', 'acme', '--repository', 'app'], { env: cliEnv(h, c.home) });
     expect(readFileSync(path.join(c.home, '.npmrc'), 'utf8')).toContain(`registry=${registry}`);
   });
-  afterAll(async () => h?.stop());
+  afterAll(async () => {
+    await h?.stop();
+    removeTemp();
+  });
 
   const installed = (dir: string, name: string) =>
     JSON.parse(readFileSync(path.join(dir, 'node_modules', name, 'package.json'), 'utf8')).version as string;
@@ -155,7 +158,7 @@ describe('npm CLI against Hoard', () => {
   });
 
   it.skipIf(!hasScript)('logs in with --auth-type=legacy using an access key id and its secret', async () => {
-    const home = tempHome();
+    const home = tmpDir('hoard-home-');
     const fresh = new Client(h, cache, home);
     const npmrc = path.join(home, '.npmrc');
     const r = await fresh.npmTty(
@@ -179,7 +182,7 @@ describe('npm CLI against Hoard', () => {
   });
 
   it.skipIf(!hasAws)('works when configured by aws codeartifact login --tool npm', async () => {
-    const home = tempHome();
+    const home = tmpDir('hoard-home-');
     const other = new Client(h, cache, home);
     await run('aws', ['codeartifact', 'login', '--tool', 'npm', '--domain', 'acme', '--repository', 'app', '--endpoint-url', h.url], {
       env: cliEnv(h, home),

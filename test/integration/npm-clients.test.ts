@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-codeartifact';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHoard, type TestHoard } from '../support/hoard.js';
-import { Client, out, project, setupDomain, tmpDir, writePackage } from './npm-support.js';
+import { Client, out, project, setupDomain, tmpDir, writePackage, removeTemp } from './npm-support.js';
 
 describe('pnpm, yarn and the read chain', () => {
   let h: TestHoard;
@@ -43,7 +43,10 @@ describe('pnpm, yarn and the read chain', () => {
     await publish(app, { name: '@team/app-lib', version: '1.0.0', dependencies: { 'shared-lib': '^1.0.0' } });
     await publish(app, { name: 'with-script', version: '1.0.0', scripts: { postinstall: 'node -e "require(\'fs\').writeFileSync(\'ran.txt\',\'yes\')"' } });
   });
-  afterAll(async () => h?.stop());
+  afterAll(async () => {
+    await h?.stop();
+    removeTemp();
+  });
 
   it('installs through the downstream repository versions published only upstream (npm)', async () => {
     const p = project();

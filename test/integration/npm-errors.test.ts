@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { GetAuthorizationTokenCommand } from '@aws-sdk/client-codeartifact';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHoard, type TestHoard } from '../support/hoard.js';
-import { Client, makeTgz, out, project, publishBody, setupDomain, tmpDir, writePackage } from './npm-support.js';
+import { Client, makeTgz, out, project, publishBody, setupDomain, tmpDir, writePackage, removeTemp, json } from './npm-support.js';
 
 const LIMIT = 200_000;
 
@@ -43,7 +43,10 @@ describe('npm endpoint: bad input and access', () => {
     const pj = { name: 'good', version: '1.0.0' };
     expect((await req('PUT', 'good', publishBody(pj, await makeTgz(pj)))).status).toBe(201);
   });
-  afterAll(async () => h?.stop());
+  afterAll(async () => {
+    await h?.stop();
+    removeTemp();
+  });
 
   it('refuses invalid package names (validate-npm-package-name rules) with 400', async () => {
     const cases: [string, RegExp][] = [
@@ -126,7 +129,7 @@ describe('npm endpoint: bad input and access', () => {
 
   it('no partial version is visible after any refusal, and the server keeps serving', async () => {
     for (const name of ['bad-body', 'too-big', 'bad-json', '@scope/thing']) expect((await req('GET', name.replace('/', '%2f'))).status, name).toBe(404);
-    const good = await (await req('GET', 'good')).json();
+    const good = await json(req('GET', 'good'));
     expect(Object.keys(good.versions)).toEqual(['1.0.0']);
     expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
   });
@@ -181,7 +184,7 @@ describe('npm endpoint: bad input and access', () => {
     r = await c.npm(['unpublish', 'mine', '--force']);
     expect(r.code).not.toBe(0);
     expect(out(r)).toMatch(/not authorized to perform codeartifact:DeletePackageVersions/);
-    const doc = await (await req('GET', 'mine')).json();
+    const doc = await json(req('GET', 'mine'));
     expect(Object.keys(doc.versions)).toEqual(['1.0.0', '1.1.0']);
   });
 });

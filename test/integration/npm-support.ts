@@ -2,12 +2,12 @@
 // disk, and the real npm, pnpm and yarn run with a temporary HOME, userconfig and cache.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
 import { CreateDomainCommand, CreateRepositoryCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-codeartifact';
-import { cliEnv, tempHome, type TestHoard } from '../support/hoard.js';
+import { cliEnv, type TestHoard } from '../support/hoard.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const PNPM = path.join(ROOT, 'node_modules/pnpm/bin/pnpm.cjs');
@@ -41,7 +41,7 @@ export class Client {
     readonly cache: string,
     home?: string,
   ) {
-    this.home = home ?? tempHome();
+    this.home = home ?? tmpDir('hoard-home-');
   }
 
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -111,8 +111,17 @@ export class Client {
   }
 }
 
+const created: string[] = [];
+
 export function tmpDir(prefix = 'hoard-npm-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+/** Removes every folder this file's tests made (homes, caches, packages, projects). */
+export function removeTemp(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** Writes a package folder: package.json plus an index.js (and any extra files). */
@@ -181,3 +190,8 @@ export function publishBody(
     },
   };
 }
+
+/** A response body parsed as JSON, loosely typed: the assertions say what it must hold. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Loose = any;
+export const json = async (r: Response | Promise<Response>): Promise<Loose> => (await r).json();

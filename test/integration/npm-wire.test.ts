@@ -4,7 +4,7 @@ import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHoard, type TestHoard } from '../support/hoard.js';
-import { makeTgz, publishBody, setupDomain } from './npm-support.js';
+import { makeTgz, publishBody, setupDomain, removeTemp, json } from './npm-support.js';
 
 const CORGI = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';
 
@@ -33,7 +33,10 @@ describe('npm registry protocol', () => {
     const r = await publish({ name: 'scripted', version: '1.0.0', scripts: { postinstall: 'node x.js', test: 'true' } });
     expect(r.status).toBe(201);
   });
-  afterAll(async () => h?.stop());
+  afterAll(async () => {
+    await h?.stop();
+    removeTemp();
+  });
 
   it('serves full and abbreviated documents by Accept, with the abbreviated Content-Type', async () => {
     const corgi = await get('@scope%2fthing', { accept: CORGI });
@@ -41,25 +44,27 @@ describe('npm registry protocol', () => {
     expect(corgi.headers.get('content-type')).toMatch(/^application\/vnd\.npm\.install-v1\+json/);
     expect(corgi.headers.get('vary')).toBe('Accept, Accept-Encoding');
     expect(corgi.headers.get('cache-control')).toBe('private, no-cache');
-    const c = await corgi.json();
+    const c = await json(corgi);
     expect(Object.keys(c).sort()).toEqual(['dist-tags', 'modified', 'name', 'versions']);
     expect(c.versions['1.1.0'].description).toBeUndefined();
     // No Accept (yarn berry), */* and pnpm's full-document Accept all get the full document.
     for (const accept of [undefined, '*/*', 'application/json; q=1.0, */*']) {
       const full = await fetch(`${reg}@scope%2fthing`, { headers: { ...auth, ...(accept ? { accept } : {}) } });
       expect(full.headers.get('content-type')).toMatch(/^application\/json/);
-      const f = await full.json();
+      const f = await json(full);
       expect(f._id).toBe('@scope/thing');
       expect(f._rev).toMatch(/^\d+-/);
       expect(f.description).toBe('a thing');
       expect(f.time.created).toBeTruthy();
-      expect(f.time['1.0.0']).toBeTruthy();
+      // Times as JavaScript writes them (the database joins them in): ISO 8601, milliseconds, UTC.
+      for (const t of Object.values(f.time)) expect(t).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(Date.parse(f.time['1.1.0'])).toBeGreaterThanOrEqual(Date.parse(f.time['1.0.0']));
       expect(f.versions['1.0.0']._npmUser).toEqual({ name: 'root' });
     }
     // hasInstallScript only in the abbreviated document (the full one has the scripts themselves).
-    const s = await (await get('scripted', { accept: CORGI })).json();
+    const s = await json(get('scripted', { accept: CORGI }));
     expect(s.versions['1.0.0'].hasInstallScript).toBe(true);
-    const sf = await (await get('scripted')).json();
+    const sf = await json(get('scripted'));
     expect(sf.versions['1.0.0'].scripts.postinstall).toBe('node x.js');
     expect(sf.versions['1.0.0'].hasInstallScript).toBeUndefined();
   });
@@ -138,16 +143,16 @@ describe('npm registry protocol', () => {
   });
 
   it('moves modified and the ETag on every change, including dist-tag changes', async () => {
-    const before = await (await get('@scope%2fthing', { accept: CORGI })).json();
+    const before = await json(get('@scope%2fthing', { accept: CORGI }));
     const beforeTag = (await get('@scope%2fthing', { accept: CORGI })).headers.get('etag');
     const r = await put('-/package/@scope%2fthing/dist-tags/next', '"1.0.0"');
     expect(r.status).toBe(201);
     const after = await get('@scope%2fthing', { accept: CORGI });
-    const doc = await after.json();
+    const doc = await json(after);
     expect(doc.modified > before.modified).toBe(true);
     expect(after.headers.get('etag')).not.toBe(beforeTag);
     expect(doc['dist-tags']).toMatchObject({ latest: '1.11.0', next: '1.0.0' });
-    expect(await (await get('-/package/@scope%2fthing/dist-tags')).json()).toEqual({ latest: '1.11.0', next: '1.0.0' });
+    expect(await json(get('-/package/@scope%2fthing/dist-tags'))).toEqual({ latest: '1.11.0', next: '1.0.0' });
     const del = await fetch(`${reg}-/package/@scope%2fthing/dist-tags/next`, { method: 'DELETE', headers: auth });
     expect(del.status).toBe(201);
     // A tag that is a semver range is refused, as npm does.
@@ -155,12 +160,12 @@ describe('npm registry protocol', () => {
   });
 
   it('serves single versions by version and by tag', async () => {
-    const v = await (await get('@scope%2fthing/1.0.0')).json();
+    const v = await json(get('@scope%2fthing/1.0.0'));
     expect(v.version).toBe('1.0.0');
     expect(v.dist.tarball).toBe(`${reg}@scope/thing/-/thing-1.0.0.tgz`);
-    expect((await (await get('@scope/thing/latest')).json()).version).toBe('1.11.0');
+    expect((await json(get('@scope/thing/latest'))).version).toBe('1.11.0');
     expect((await get('@scope/thing/9.9.9')).status).toBe(404);
-    expect(await (await get('@scope/thing/nosuchtag')).json()).toEqual({ error: 'Not found: @scope/thing@nosuchtag', message: 'Not found: @scope/thing@nosuchtag' });
+    expect(await json(get('@scope/thing/nosuchtag'))).toEqual({ error: 'Not found: @scope/thing@nosuchtag', message: 'Not found: @scope/thing@nosuchtag' });
   });
 
   it('accepts a byte-identical re-publish quietly and refuses different content with 403', async () => {
@@ -172,7 +177,7 @@ describe('npm registry protocol', () => {
     expect((await put('retry-me', body)).status).toBe(200);
     const other = await publish({ name: 'retry-me', version: '1.0.0', description: 'different' });
     expect(other.status).toBe(403);
-    expect((await other.json()).error).toBe('You cannot publish over the previously published versions: 1.0.0.');
+    expect((await json(other)).error).toBe('You cannot publish over the previously published versions: 1.0.0.');
   });
 
   it('publishes two concurrent uploads of one version exactly once', async () => {
@@ -180,7 +185,7 @@ describe('npm registry protocol', () => {
     const b = publishBody({ name: 'race', version: '1.0.0', description: 'b' }, await makeTgz({ name: 'race', version: '1.0.0', description: 'b' }));
     const results = await Promise.all([put('race', a), put('race', b)]);
     expect(results.map((r) => r.status).sort()).toEqual([201, 403]);
-    const doc = await (await get('race')).json();
+    const doc = await json(get('race'));
     expect(Object.keys(doc.versions)).toEqual(['1.0.0']);
   });
 
@@ -196,7 +201,7 @@ describe('npm registry protocol', () => {
     expect(ev).toHaveLength(1);
     expect(ev[0]).toMatchObject({ packageVersion: '1.0.0', operationType: 'Created', packageVersionState: 'Published', changes: { assetsAdded: 1 } });
     // The whole-package unpublish (DELETE /-rev/) deletes the versions and records Deleted events.
-    const doc = await (await get('evented?write=true')).json();
+    const doc = await json(get('evented?write=true'));
     const del = await fetch(`${reg}evented/-rev/${doc._rev}`, { method: 'DELETE', headers: auth });
     expect(del.status).toBe(200);
     ev = await events();
@@ -213,16 +218,16 @@ describe('npm registry protocol', () => {
   });
 
   it('answers ping, whoami, search, token list, audit and web login as npm expects', async () => {
-    expect(await (await get('-/ping?write=true')).json()).toEqual({});
-    expect(await (await get('-/whoami')).json()).toEqual({ username: 'root' });
-    const s = await (await get('-/v1/search?text=thing&size=5&from=0&quality=0.65&popularity=0.98&maintenance=0.5')).json();
+    expect(await json(get('-/ping?write=true'))).toEqual({});
+    expect(await json(get('-/whoami'))).toEqual({ username: 'root' });
+    const s = await json(get('-/v1/search?text=thing&size=5&from=0&quality=0.65&popularity=0.98&maintenance=0.5'));
     expect(s.total).toBe(1);
     expect(s.objects[0].package).toMatchObject({ name: '@scope/thing', version: '1.11.0', maintainers: [{ username: 'root' }] });
     expect(s.objects[0].score.detail).toEqual({ quality: 0.5, popularity: 0.5, maintenance: 0.5 });
     expect(typeof s.objects[0].searchScore).toBe('number');
-    expect((await (await get('-/v1/search?text=scope:scope')).json()).total).toBe(1);
-    expect((await (await get('-/v1/search?text=thing&from=1')).json()).objects).toEqual([]);
-    const tokens = await (await get('-/npm/v1/tokens')).json();
+    expect((await json(get('-/v1/search?text=scope:scope'))).total).toBe(1);
+    expect((await json(get('-/v1/search?text=thing&from=1'))).objects).toEqual([]);
+    const tokens = await json(get('-/npm/v1/tokens'));
     expect(tokens.urls).toEqual({});
     expect(tokens.objects[0].token).toMatch(/^eyJ.{3}\.\.\.$/);
     const bulk = await fetch(`${reg}-/npm/v1/security/advisories/bulk`, {
@@ -230,7 +235,7 @@ describe('npm registry protocol', () => {
       headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({ '@scope/thing': ['1.0.0'] }),
     });
-    expect(await bulk.json()).toEqual({});
+    expect(await json(bulk)).toEqual({});
     const web = await fetch(`${reg}-/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(web.status).toBe(404);
   });
