@@ -7,7 +7,7 @@ import path from 'node:path';
 import { canonicalVersion, compareVersions, normalize, parseFileName, sameVersion } from '../../src/formats/pypi/names.js';
 import { dependencies, parseCoreMetadata, versionMetadata } from '../../src/formats/pypi/metadata.js';
 import { escapeHtml, negotiate } from '../../src/formats/pypi/simple.js';
-import { parseRange } from '../../src/formats/pypi/files.js';
+import { parseRange } from '../../src/formats/shared/range.js';
 import { ArchiveError, DEFAULT_LIMITS, readTarGzMetadata, readZipMetadata } from '../../src/formats/pypi/archive.js';
 import { defaultVersion } from '../../src/formats/pypi/json-api.js';
 import { makeTarGz, makeZip } from '../support/pypi-fixtures.js';

@@ -4,6 +4,7 @@ import type { NpmTarballRow } from '../../core/npm.js';
 import { parseName, versionFromFile, type NpmName } from './names.js';
 import { notModified, sendDoc, sendJson } from './http.js';
 import type { NpmRequest } from './context.js';
+import { parseRange } from '../shared/range.js';
 
 export const ABBREVIATED_TYPE = 'application/vnd.npm.install-v1+json';
 const FULL_TYPE = 'application/json';
@@ -86,26 +87,6 @@ export async function getTarball(r: NpmRequest, n: NpmName, rawFile: string): Pr
   const stream = await r.svc.packages.openBlob(found.domainId, sha256, range ?? undefined);
   ctx.body = stream;
   ctx.length = length;
-}
-
-/** One `bytes=` range (the only kind package managers send); multiple ranges get the whole body. */
-function parseRange(h: string, size: number): { start: number; end: number } | null | 'unsatisfiable' {
-  if (!h) return null;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(h.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return null;
-  let start: number;
-  let end: number;
-  if (m[1] === '') {
-    const n = Number(m[2]);
-    if (n === 0) return 'unsatisfiable';
-    start = Math.max(0, size - n);
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  }
-  if (start >= size || start > end) return 'unsatisfiable';
-  return { start, end };
 }
 
 /** `GET /-/package/{name}/dist-tags`: the tags the packument shows. */

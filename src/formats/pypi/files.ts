@@ -8,6 +8,7 @@ import type { Services } from '../../services.js';
 import type { Endpoint } from '../shared/endpoint.js';
 import { visibility } from './documents.js';
 import { sameVersion } from './names.js';
+import { parseRange } from '../shared/range.js';
 
 const IMMUTABLE = 'private, max-age=365000000, immutable';
 
@@ -68,26 +69,6 @@ async function serveMetadata(svc: Services, ep: Endpoint, ctx: Context, project:
   ctx.status = 200;
   ctx.length = bytes.length;
   if (ctx.method !== 'HEAD') ctx.body = bytes;
-}
-
-/** One range of `bytes=a-b`, `bytes=a-` or `bytes=-n`; null (whole file) for anything else. */
-export function parseRange(header: string, size: number): { start: number; end: number } | null | 'unsatisfiable' {
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return null;
-  let start: number;
-  let end: number;
-  if (m[1] === '') {
-    const n = Number(m[2]);
-    if (n === 0) return 'unsatisfiable';
-    start = Math.max(0, size - n);
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-    if (m[2] !== '' && Number(m[2]) < start) return null;
-  }
-  if (start >= size || size === 0) return 'unsatisfiable';
-  return { start, end };
 }
 
 /** Answers 304 when If-None-Match names the current ETag. */
