@@ -84,6 +84,10 @@ export function buildApp(svc: Services): Koa {
     const start = process.hrtime.bigint();
     try {
       await next();
+      // An answer given before the request body was read (413, 401, a refused upload) must not
+      // leave the rest of that body on a kept-alive connection: close it, so no client reuses a
+      // socket the server is about to drop.
+      if (!ctx.req.complete && !ctx.headerSent) ctx.set('Connection', 'close');
     } catch (e) {
       ctx.state.error = e;
       ctx.status = 500;
