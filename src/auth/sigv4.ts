@@ -334,7 +334,7 @@ function parseAmzDate(value: string): Date {
   const m = AMZ_DATE_RE.exec(value);
   const d = m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6])) : null;
   if (!m || !d || Number.isNaN(d.getTime()) || formatAmzDate(d) !== value) {
-    throw incomplete(`Date must be in ISO-8601 'basic format'. Got '${value}'. See http://en.wikipedia.org/wiki/ISO_8601`);
+    throw incomplete(`Date must be in ISO-8601 'basic format'. Got '${value}'; expected yyyyMMdd'T'HHmmss'Z', e.g. 20240101T000000Z`);
   }
   return d;
 }
