@@ -40,7 +40,7 @@ const pom = (version: string) => `<?xml version="1.0" encoding="UTF-8"?>
   <groupId>com.acme</groupId><artifactId>core</artifactId><version>${version}</version>
   <description>Core library ${version}</description>
   <url>https://core.example.test/</url>
-  <licenses><license><name>Apache-2.0</name><url>https://www.apache.org/licenses/LICENSE-2.0</url></license></licenses>
+  <licenses><license><name>Apache-2.0</name><url>https://licenses.example.test/Apache-2.0</url></license></licenses>
   <scm><url>https://git.example.test/core</url></scm>
   <dependencies>
     <dependency><groupId>org.example</groupId><artifactId>runtime-dep</artifactId><version>1.2</version><scope>runtime</scope></dependency>
@@ -167,7 +167,7 @@ describe.skipIf(!HAVE_MVN)('control plane over Maven packages', () => {
       summary: 'Core library 0.9',
       homePage: 'https://core.example.test/',
       sourceCodeRepository: 'https://git.example.test/core',
-      licenses: [{ name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' }],
+      licenses: [{ name: 'Apache-2.0', url: 'https://licenses.example.test/Apache-2.0' }],
       status: 'Published',
     });
     const deps = await sdk.send(new ListPackageVersionDependenciesCommand({ ...core(), packageVersion: '0.9' }));
