@@ -1,7 +1,7 @@
 // Hoard's own admin API (IAM's job on AWS): accounts, users, access keys, user policies.
 // SigV4-signed like the control plane (service name `hoard`); only an account's root may call it,
 // and only the operator account's root may create accounts or act in another account.
-import { accessDenied, validation } from '../core/errors.js';
+import { accessDenied, validation } from '../errors.js';
 import { check } from '../core/names.js';
 import { parsePolicy, PolicyValidationError } from '../auth/policy.js';
 import { body, type OpInput, type Operation } from './operation.js';

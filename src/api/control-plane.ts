@@ -3,11 +3,12 @@
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { HoardError, validation } from '../core/errors.js';
+import { HoardError, validation } from '../errors.js';
 import type { Principal } from '../core/identity.js';
 import { verifySigV4 } from '../auth/sigv4.js';
 import type { Services } from '../services.js';
-import { parseJsonObject, readBody, sendAwsError, awsErrorFrom, toWire } from './wire.js';
+import { parseJsonObject, sendAwsError, awsErrorFrom, toWire } from './wire.js';
+import { readBody } from '../formats/shared/body.js';
 import { parseQuery, type Operation } from './operation.js';
 import { domainOps } from './ops/domains.js';
 import { repositoryOps } from './ops/repositories.js';

@@ -2,7 +2,7 @@
 // CodeArtifact's model), body kind and handler. The router, parameter validation and openapi.yaml
 // all follow from these declarations.
 import type { Context } from 'koa';
-import { validation } from '../core/errors.js';
+import { validation } from '../errors.js';
 import type { Principal } from '../core/identity.js';
 import type { Services } from '../services.js';
 

@@ -1,6 +1,6 @@
 // Finds the domain or repository an operation names and checks access in one step, in an order
 // that reveals nothing: access is decided first (against what exists), then absence is a 404.
-import { notFound } from '../core/errors.js';
+import { notFound } from '../errors.js';
 import { check } from '../core/names.js';
 import type { DomainRow, RepositoryWithDomain } from '../store/domains.js';
 import type { AccessOptions } from '../auth/access.js';

@@ -1,7 +1,6 @@
 // CodeArtifact's wire conventions: epoch-second timestamps, AWS error shapes, bounded bodies.
 import type { Context } from 'koa';
-import type { IncomingMessage } from 'node:http';
-import { HoardError, tooLarge, validation } from '../core/errors.js';
+import { HoardError, RETRY_AFTER_S, validation } from '../errors.js';
 
 /** Dates become epoch seconds (the JS SDK parses timestamps as numbers); undefined members vanish. */
 export function toWire(v: unknown): unknown {
@@ -28,6 +27,7 @@ const STATUS: Record<string, number> = {
   PayloadTooLarge: 413,
   ThrottlingException: 429,
   InternalServerException: 500,
+  ServiceUnavailableException: 503,
 };
 
 export interface AwsError {
@@ -41,7 +41,14 @@ export function awsErrorFrom(e: unknown): AwsError {
   if (e instanceof HoardError) {
     const { resourceType, resourceId, reason } = e.details;
     // Authentication failures on the control plane are AWS's UnrecognizedClient (403).
-    const type = e.kind === 'Unauthenticated' ? 'UnrecognizedClientException' : e.kind === 'PayloadTooLarge' ? 'ValidationException' : e.kind;
+    const type =
+      e.kind === 'Unauthenticated'
+        ? 'UnrecognizedClientException'
+        : e.kind === 'PayloadTooLarge'
+          ? 'ValidationException'
+          : e.kind === 'ServiceUnavailable'
+            ? 'ServiceUnavailableException'
+            : e.kind;
     const status = e.kind === 'PayloadTooLarge' ? 413 : STATUS[type] ?? 400;
     return {
       type,
@@ -62,24 +69,10 @@ export function awsErrorFrom(e: unknown): AwsError {
 
 export function sendAwsError(ctx: Context, err: AwsError): void {
   ctx.status = err.status;
+  if (err.status === 503 || err.status === 429) ctx.set('Retry-After', String(RETRY_AFTER_S));
   ctx.set('x-amzn-ErrorType', err.type);
   ctx.type = 'application/json';
   ctx.body = JSON.stringify({ __type: err.type, message: err.message, ...(err.extra ?? {}) });
-}
-
-/** Reads a whole request body, refusing more than `limit` bytes (413) without buffering past it. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > limit)
-    throw tooLarge(`The request body is ${declared} bytes; the limit is ${limit} bytes.`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge(`The request body exceeds the limit of ${limit} bytes.`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** An empty body, `{}` and JSON objects are all valid on every CodeArtifact POST/PUT. */

@@ -1,6 +1,6 @@
 // The one place every route asks "may this principal do this here?". It gathers the identity
 // policy and the domain/repository resource policies, then lets the evaluator decide.
-import { accessDenied } from '../core/errors.js';
+import { accessDenied } from '../errors.js';
 import type { Principal } from '../core/identity.js';
 import type { IdentityService } from '../core/identity.js';
 import type { DomainService } from '../core/domains.js';

@@ -1,7 +1,7 @@
 // One helper for every package-manager endpoint: Bearer (npm, pnpm, yarn) or Basic with any
 // user name and the token as password (pip, twine, Maven, Gradle). No credentials at all yields
 // the anonymous principal, which only a policy granting `*` lets through.
-import { unauthenticated } from '../core/errors.js';
+import { unauthenticated } from '../errors.js';
 import { ANONYMOUS, type IdentityService, type Principal } from '../core/identity.js';
 import type { TokenService } from './tokens.js';
 

@@ -2,7 +2,7 @@
 // id derived from the signing key, so previous keys keep verifying live tokens after a rotation.
 import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { unauthenticated } from '../core/errors.js';
+import { unauthenticated } from '../errors.js';
 
 export interface TokenClaims {
   /** principal ARN */

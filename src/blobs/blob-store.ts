@@ -5,7 +5,7 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { validation, tooLarge } from '../core/errors.js';
+import { validation, tooLarge } from '../errors.js';
 
 /** Digests of a blob, lowercase hex, plus its size in bytes. */
 export interface BlobDigests {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import { access, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { notFound } from '../core/errors.js';
+import { notFound } from '../errors.js';
 import {
   assertScope,
   assertSha256,

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { Client, CopyDestinationOptions, CopySourceOptions } from 'minio';
-import { notFound } from '../core/errors.js';
+import { notFound } from '../errors.js';
 import {
   assertScope,
   assertSha256,

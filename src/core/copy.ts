@@ -2,7 +2,7 @@
 // copied, pointing at the same blobs (content is deduplicated per domain, so no byte moves).
 // Copying is a publish into the destination: a destination package whose origin controls block
 // publishing refuses it, and a new destination package gets the defaults of a direct publish.
-import { accessDenied, validation } from './errors.js';
+import { accessDenied, validation } from '../errors.js';
 import { displayName, type Coordinates, type CopiedVersion, type PackageRow, type PackageService, type PackageTx, type VersionRow } from './packages.js';
 import { checkRevisions, checkVersions, packageMissing, skipRest, type BatchResult, type ErrorCode } from './versions.js';
 import { packageStore } from '../store/packages.js';

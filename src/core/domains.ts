@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../store/db.js';
 import { domainStore, type DomainRow, type RepositoryWithDomain } from '../store/domains.js';
-import { conflict, notFound, quotaExceeded, validation } from './errors.js';
+import { conflict, notFound, quotaExceeded, validation } from '../errors.js';
 import { arn, check } from './names.js';
 import {
   EXTERNAL_CONNECTIONS,

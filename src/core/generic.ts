@@ -2,7 +2,7 @@
 // streams one asset per call into the blob store (verified against the caller's SHA-256, nothing
 // kept on mismatch), then one package transaction adds it; `unfinished` keeps the version open for
 // more assets. GetPackageVersionAsset serves the assets of any format.
-import { accessDenied, conflict, notFound, quotaExceeded, validation } from './errors.js';
+import { accessDenied, conflict, notFound, quotaExceeded, validation } from '../errors.js';
 import { displayName, type Coordinates, type PackageService, type VersionRow } from './packages.js';
 import { assetSummary, requireVersion, type AssetSummary } from './listing.js';
 import type { RepositoryWithDomain } from '../store/domains.js';

@@ -1,7 +1,7 @@
 // Accounts, principals (account root and users) and their access keys.
 import type { Db, Queryable } from '../store/db.js';
 import { identityStore, type PrincipalRow } from '../store/identity.js';
-import { conflict, notFound, validation } from './errors.js';
+import { conflict, notFound, validation } from '../errors.js';
 import { arn, check } from './names.js';
 import { newAccessKeyId, newAccountId, newSecretAccessKey, openSecret, sealSecret } from './secrets.js';
 

@@ -3,7 +3,7 @@
 // GetPackageVersionReadme, ListPackageVersionDependencies. Only the named repository is read
 // (CodeArtifact's control plane ignores upstreams). Pages are keyset cursors (reference §2.3).
 import { decodeToken, encodeToken } from './pagination.js';
-import { validation } from './errors.js';
+import { validation } from '../errors.js';
 import { displayName, type AssetRow, type Coordinates, type PackageRow, type PackageService, type VersionRow } from './packages.js';
 import { packageMissing, packageSummary, versionDetails, versionMissing, type LicenseInfo, type PackageDependency, type PackageSummary } from './versions.js';
 import { listingStore, type PackageFilter, type SortedVersionRow, type VersionFilter } from '../store/listing.js';

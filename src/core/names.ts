@@ -1,5 +1,5 @@
 // Name rules and ARNs exactly as CodeArtifact has them (reference §2.4, §1.5).
-import { validation } from './errors.js';
+import { validation } from '../errors.js';
 
 export const PACKAGE_FORMATS = ['npm', 'pypi', 'maven', 'nuget', 'generic', 'ruby', 'swift', 'cargo'] as const;
 export type PackageFormat = (typeof PACKAGE_FORMATS)[number];

@@ -6,7 +6,7 @@ import type { Db, Queryable } from '../store/db.js';
 import { packageStore, type AssetRow, type Coordinates, type PackageRow, type VersionRow, type VersionStatus } from '../store/packages.js';
 import type { RepositoryWithDomain } from '../store/domains.js';
 import type { BlobDigests, BlobStore, PutOptions } from '../blobs/blob-store.js';
-import { HoardError, accessDenied } from './errors.js';
+import { HoardError, accessDenied } from '../errors.js';
 import type { DomainService } from './domains.js';
 import { versionEvent, type EventChange } from './events.js';
 

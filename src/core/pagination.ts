@@ -1,5 +1,5 @@
 // Opaque pagination tokens: base64url JSON of the last key of a page (keyset pagination, never offsets).
-import { validation } from './errors.js';
+import { validation } from '../errors.js';
 
 export function encodeToken(v: unknown): string {
   return Buffer.from(JSON.stringify(v)).toString('base64url');

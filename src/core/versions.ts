@@ -17,7 +17,7 @@
 //                         Requires-Python); Maven compile|runtime|test|provided|system|optional|parent
 //                         (pom-shaped entries {groupId, artifactId, version, scope, optional} are read too)
 // Other keys (format manifests under `npm`, `pypi`, `maven`) belong to the adapters.
-import { notFound, validation } from './errors.js';
+import { notFound, validation } from '../errors.js';
 import { check } from './names.js';
 import { displayName, type Coordinates, type PackageRow, type PackageService, type PackageTx, type VersionRow, type VersionStatus } from './packages.js';
 import { packageStore } from '../store/packages.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HoardError } from '../../src/core/errors.js';
+import { HoardError } from '../../src/errors.js';
 import { createBlobStore, type BlobStore } from '../../src/blobs/index.js';
 import { S3BlobStore } from '../../src/blobs/s3-blob-store.js';
 

@@ -5,7 +5,7 @@ import { compareMavenVersions, sortMavenVersions } from '../../src/formats/maven
 import { parseChecksumBody, parseMavenPath, type ArtifactFile } from '../../src/formats/maven/layout.js';
 import { readPom, readUploadedMetadata, renderArtifactMetadata } from '../../src/formats/maven/metadata-xml.js';
 import { assignBuild, findBuild, latestDone, type SnapshotState } from '../../src/formats/maven/snapshots.js';
-import { HoardError } from '../../src/core/errors.js';
+import { HoardError } from '../../src/errors.js';
 
 describe('Maven version order (ComparableVersion)', () => {
   it('orders as Maven does', () => {

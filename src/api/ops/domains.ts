@@ -1,5 +1,5 @@
 // Domain operations, GetAuthorizationToken and ListDomains.
-import { validation } from '../../core/errors.js';
+import { validation } from '../../errors.js';
 import { check } from '../../core/names.js';
 import { body, type Operation } from '../operation.js';
 import { domainFor, ownerOf } from '../resolve.js';

@@ -2,7 +2,7 @@
 // x-amz-content-sha256 header) and GetPackageVersionAsset (any format, streamed with CodeArtifact's
 // X-AssetName / X-PackageVersion / X-PackageVersionRevision headers).
 import { pipeline, type Readable } from 'node:stream';
-import { validation } from '../../core/errors.js';
+import { validation } from '../../errors.js';
 import { checkFormat } from '../../core/names.js';
 import { checkAssetName, checkGenericAssetName, openAsset, publishGeneric } from '../../core/generic.js';
 import type { Operation } from '../operation.js';

@@ -1,7 +1,7 @@
 // What every package and package-version operation reads first: the package coordinates (format,
 // namespace, package) validated as CodeArtifact validates them, and the repository found with the
 // caller's access checked against the package ARN.
-import { validation } from '../../core/errors.js';
+import { validation } from '../../errors.js';
 import { arn, check, checkFormat } from '../../core/names.js';
 import type { Coordinates } from '../../core/packages.js';
 import type { RepositoryWithDomain } from '../../store/domains.js';

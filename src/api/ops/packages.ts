@@ -1,5 +1,5 @@
 // Package operations: ListPackages, DescribePackage, DeletePackage, PutPackageOriginConfiguration.
-import { validation } from '../../core/errors.js';
+import { validation } from '../../errors.js';
 import { check, checkFormat } from '../../core/names.js';
 import { describePackage, listPackages } from '../../core/listing.js';
 import { deletePackage, putOriginConfiguration } from '../../core/versions.js';

@@ -1,5 +1,5 @@
 // Domain and repository permission policies, and resource tags.
-import { notFound, validation } from '../../core/errors.js';
+import { notFound, validation } from '../../errors.js';
 import { check, parseResourceArn } from '../../core/names.js';
 import { parsePolicy, PolicyValidationError } from '../../auth/policy.js';
 import { body, type OpInput, type Operation } from '../operation.js';

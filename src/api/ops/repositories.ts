@@ -1,5 +1,5 @@
 // Repository operations: create, describe, update, delete, list, endpoints, external connections.
-import { validation } from '../../core/errors.js';
+import { validation } from '../../errors.js';
 import { check, checkFormat } from '../../core/names.js';
 import { body, type OpInput, type Operation } from '../operation.js';
 import { domainFor, ownerOf, repoNames, repositoryFor } from '../resolve.js';

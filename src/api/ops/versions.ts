@@ -1,6 +1,6 @@
 // Package-version operations: the reads (list, describe, assets, readme, dependencies) and the
 // lifecycle (status, delete, dispose, copy) with CodeArtifact's per-version batch results.
-import { validation } from '../../core/errors.js';
+import { validation } from '../../errors.js';
 import { copyVersions } from '../../core/copy.js';
 import { dependencies, describeVersion, listAssets, listVersions, readme, type VersionSort } from '../../core/listing.js';
 import { batchRequest, checkStatus, deleteVersions, disposeVersions, updateVersionsStatus } from '../../core/versions.js';

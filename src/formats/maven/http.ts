@@ -3,18 +3,10 @@
 // that makes Maven 3.8 and Gradle send credentials, capped body reads, file response headers.
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
-import { HoardError, tooLarge } from '../../core/errors.js';
+import { HoardError } from '../../errors.js';
+import { readBody } from '../shared/body.js';
+import { setErrorStatus, statusOf } from '../shared/errors.js';
 
-const STATUS: Record<HoardError['kind'], number> = {
-  ValidationException: 400,
-  Unauthenticated: 401,
-  ServiceQuotaExceededException: 402,
-  AccessDeniedException: 403,
-  ResourceNotFoundException: 404,
-  ConflictException: 409,
-  PayloadTooLarge: 413,
-  ThrottlingException: 429,
-};
 
 const TITLE: Record<number, string> = {
   400: 'Bad Request',
@@ -26,6 +18,7 @@ const TITLE: Record<number, string> = {
   413: 'Payload Too Large',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 export const REALM = 'hoard';
@@ -38,14 +31,13 @@ function reasonPhrase(s: string): string {
 
 export function sendError(ctx: Context, e: unknown): void {
   if (!(e instanceof HoardError)) throw e; // the server's last-resort handler logs it as a 500
-  const status = STATUS[e.kind] ?? 500;
+  const status = statusOf(e);
   // Headers of a file this error replaces must not describe the error body.
   for (const h of ['ETag', 'Last-Modified', 'X-Checksum-Sha1', 'X-Checksum-MD5', 'X-Checksum-Sha256', 'Accept-Ranges', 'Content-Length'])
     ctx.remove(h);
-  ctx.status = status;
+  setErrorStatus(ctx, status);
   ctx.message = reasonPhrase(`${TITLE[status] ?? 'Error'}: ${e.message}`);
   if (status === 401) ctx.set('WWW-Authenticate', `Basic realm="${REALM}"`);
-  if (status === 429) ctx.set('Retry-After', '5');
   ctx.set('Cache-Control', 'no-store');
   if (ctx.method === 'HEAD') return;
   // Exactly this media type (no charset): Maven's resolver matches the string.
@@ -54,18 +46,8 @@ export function sendError(ctx: Context, e: unknown): void {
 }
 
 /** Reads a small body whole, refusing more than max bytes (before reading, when Content-Length says so). */
-export async function readCapped(ctx: Context, max: number, what: string): Promise<Buffer> {
-  const declared = Number(ctx.get('content-length') || NaN);
-  if (declared > max) throw tooLarge(`${what} is ${declared} bytes; the limit is ${max} bytes.`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of ctx.req) {
-    const b = c as Buffer;
-    size += b.length;
-    if (size > max) throw tooLarge(`${what} is larger than the limit of ${max} bytes.`);
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
+export function readCapped(ctx: Context, max: number, what: string): Promise<Buffer> {
+  return readBody(ctx.req, max, `${what} is larger than the limit of ${max} bytes.`);
 }
 
 export interface Digests {

@@ -2,7 +2,7 @@
 // suffixes, maven-metadata.xml at artifact and version level, timestamped SNAPSHOT file names.
 // Parsing refuses traversal, empty segments and names outside Maven's rules before anything
 // reaches the core; an unknown but harmless name is `other` (404 on GET, 400 on PUT).
-import { validation } from '../../core/errors.js';
+import { validation } from '../../errors.js';
 import { isSnapshotVersion } from './version-order.js';
 
 export const CHECKSUM_ALGOS = ['md5', 'sha1', 'sha256', 'sha512'] as const;

@@ -3,7 +3,7 @@
 // billion laughs, no external entities), entity processing off, well-formedness checked first.
 // Writing renders the server-kept documents from Hoard's own records.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { validation } from '../../core/errors.js';
+import { validation } from '../../errors.js';
 import type { BuildId } from './layout.js';
 
 export const METADATA_MAX_BYTES = 4 * 1024 * 1024;

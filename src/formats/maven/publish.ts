@@ -4,7 +4,7 @@
 // arrives. Files of a Published release never change (409); a SNAPSHOT's files belong to builds
 // numbered by Hoard. Checksum uploads are verified against the stored hashes, never stored.
 import type { Context } from 'koa';
-import { conflict, notFound, tooLarge, validation } from '../../core/errors.js';
+import { conflict, notFound, tooLarge, validation } from '../../errors.js';
 import { arn } from '../../core/names.js';
 import { mavenStore, type Coordinates, type VersionRow } from '../../core/packages.js';
 import type { Services } from '../../services.js';

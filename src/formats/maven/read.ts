@@ -4,7 +4,7 @@
 // the stored hashes, for files and for the metadata Hoard renders. A release file found in an
 // upstream is retained in the requesting repository, as CodeArtifact does.
 import type { Context } from 'koa';
-import { notFound } from '../../core/errors.js';
+import { notFound } from '../../errors.js';
 import { mavenStore, type AssetRow, type VersionRow } from '../../core/packages.js';
 import type { RepositoryWithDomain } from '../../store/domains.js';
 import type { Services } from '../../services.js';

@@ -4,7 +4,7 @@
 // what makes Maven 3.8 and Gradle send them at all.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { notFound } from '../../core/errors.js';
+import { notFound } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { authorize, openEndpoint } from '../shared/endpoint.js';
 import { refreshArtifactDocument } from './documents.js';

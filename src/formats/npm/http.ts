@@ -1,19 +1,10 @@
 // HTTP details of the npm face: errors in the shape npm prints (`{"error": ...}`, protocols.md A.8),
 // JSON bodies read with a size limit, conditional requests and content encodings.
 import type { Context } from 'koa';
-import { HoardError, tooLarge, validation } from '../../core/errors.js';
+import { HoardError, validation } from '../../errors.js';
+import { readBody as readWhole } from '../shared/body.js';
+import { setErrorStatus, statusOf } from '../shared/errors.js';
 import { encoded, type ServedDoc } from './documents.js';
-
-const STATUS: Record<HoardError['kind'], number> = {
-  ValidationException: 400,
-  ResourceNotFoundException: 404,
-  ConflictException: 409,
-  AccessDeniedException: 403,
-  ServiceQuotaExceededException: 402,
-  ThrottlingException: 429,
-  PayloadTooLarge: 413,
-  Unauthenticated: 401,
-};
 
 /** An error with an explicit npm status (e.g. 403 for a republish, which npm shows and never retries). */
 export class NpmError extends Error {
@@ -32,14 +23,14 @@ export function sendError(ctx: Context, e: unknown, loginHint: string): void {
     status = e.status;
     message = e.message;
   } else if (e instanceof HoardError) {
-    status = STATUS[e.kind];
+    status = statusOf(e);
     message = e.message;
     // npm prints body.error only when no WWW-Authenticate challenge comes with a 401, so none is sent.
     if (status === 401 || status === 403) message = `${message} ${loginHint}`;
   } else {
     ctx.state.error = e;
   }
-  ctx.status = status;
+  setErrorStatus(ctx, status);
   ctx.set('Cache-Control', 'no-store');
   ctx.type = 'application/json';
   ctx.body = { error: message, message };
@@ -52,22 +43,9 @@ export function sendJson(ctx: Context, status: number, body: unknown): void {
   ctx.body = JSON.stringify(body);
 }
 
-/** Reads the request body as bytes, refusing more than `limit` (413) before or while it arrives. */
-export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
-  const declared = Number(ctx.get('content-length') || NaN);
-  const tooBig = () => tooLarge(`The request body is larger than the ${limit} byte limit of this server (HOARD_MAX_UPLOAD_BYTES).`);
-  if (declared > limit) throw tooBig();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      ctx.req.destroy();
-      throw tooBig();
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
+/** Reads the request body (the one shared reader), naming npm's limit in the refusal. */
+export function readBody(ctx: Context, limit: number): Promise<Buffer> {
+  return readWhole(ctx.req, limit, `The request body is larger than the ${limit} byte limit of this server (HOARD_MAX_UPLOAD_BYTES).`);
 }
 
 /** Parses a JSON object body; anything else is a 400 that says what was expected. */

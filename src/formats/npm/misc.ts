@@ -3,7 +3,7 @@
 // pass them on).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
-import { unauthenticated, validation } from '../../core/errors.js';
+import { unauthenticated, validation } from '../../errors.js';
 import type { Services } from '../../services.js';
 import type { Endpoint } from '../shared/endpoint.js';
 import { npmUserName, type NpmRequest } from './context.js';

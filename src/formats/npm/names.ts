@@ -3,7 +3,7 @@
 // rules a name must follow (validate-npm-package-name) and the one canonical tarball URL form.
 import validate from 'validate-npm-package-name';
 import semver from 'semver';
-import { validation } from '../../core/errors.js';
+import { validation } from '../../errors.js';
 import type { Coordinates } from '../../core/packages.js';
 
 export interface NpmName {

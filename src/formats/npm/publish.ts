@@ -3,7 +3,7 @@
 // manifest's integrity, and its package.json names the same package and version. The tarball then
 // goes to the blob store, and the version, its asset, its entries, the dist-tags, the rebuilt
 // documents and the event commit in one transaction under the package lock.
-import { validation, conflict } from '../../core/errors.js';
+import { validation, conflict } from '../../errors.js';
 import { ACTIONS, npmUserName, type NpmRequest } from './context.js';
 import { cleanManifest, hasInstallScript, versionEntries } from './codec.js';
 import { checkTag, checkVersion, coordsOf, parseName, type NpmName } from './names.js';

@@ -1,5 +1,5 @@
 // Read routes: packument (full or abbreviated), one version, tarballs (HEAD and Range), dist-tags.
-import { notFound, validation } from '../../core/errors.js';
+import { notFound, validation } from '../../errors.js';
 import type { NpmTarballRow } from '../../core/npm.js';
 import { parseName, versionFromFile, type NpmName } from './names.js';
 import { notModified, sendDoc, sendJson } from './http.js';

@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../../services.js';
 import { NpmData } from '../../core/npm.js';
-import { notFound } from '../../core/errors.js';
+import { notFound } from '../../errors.js';
 import { openEndpoint, parseDomainSegment } from '../shared/endpoint.js';
 import { loginHint, NpmRequest } from './context.js';
 import { PackumentReader } from './documents.js';

@@ -3,7 +3,7 @@
 // the same package and version. Also gathers dist.fileCount / dist.unpackedSize.
 import { createHash } from 'node:crypto';
 import { Parser, type ReadEntry } from 'tar';
-import { validation } from '../../core/errors.js';
+import { validation } from '../../errors.js';
 
 const PACKAGE_JSON_MAX = 8 * 1024 * 1024;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

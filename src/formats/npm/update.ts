@@ -3,7 +3,7 @@
 // and dist-tags. A PUT document is read as a diff against what is stored, never as a replacement.
 // Unpublish maps to deleting package versions (CodeArtifact's DeletePackageVersions) and writes
 // Deleted events; the version may be published again afterwards.
-import { notFound, validation } from '../../core/errors.js';
+import { notFound, validation } from '../../errors.js';
 import type { PackageTx, VersionRow } from '../../core/packages.js';
 import { ACTIONS, type NpmRequest } from './context.js';
 import { versionEntries } from './codec.js';

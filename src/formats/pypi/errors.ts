@@ -3,21 +3,12 @@
 // uploads (uv reads RFC 9457), HTML for the simple index (pip and uv accept only the three index
 // content types), JSON for the JSON API, text for files. 401s carry a Basic challenge.
 import type { Context } from 'koa';
-import { HoardError } from '../../core/errors.js';
+import { HoardError } from '../../errors.js';
+import { setErrorStatus, statusOf } from '../shared/errors.js';
 import { escapeHtml } from './simple.js';
 
 export type Surface = 'upload' | 'index' | 'json' | 'file';
 
-const STATUS: Record<HoardError['kind'], number> = {
-  ValidationException: 400,
-  ResourceNotFoundException: 404,
-  ConflictException: 409,
-  AccessDeniedException: 403,
-  ServiceQuotaExceededException: 402,
-  ThrottlingException: 503, // twine and pip retry 5xx; the storage race it stands for is transient
-  PayloadTooLarge: 413,
-  Unauthenticated: 401,
-};
 
 /** A refusal with the exact status PyPI clients expect (e.g. 400 "File already exists"). */
 export class PypiError extends Error {
@@ -42,17 +33,16 @@ export function sendError(ctx: Context, surface: Surface, e: unknown): void {
     status = e.status;
     message = e.message;
   } else if (e instanceof HoardError) {
-    status = STATUS[e.kind] ?? 400;
+    status = statusOf(e);
     message = e.message;
   } else {
     ctx.state.error = e; // logged by the server's access log
     status = 500;
     message = `Internal error; request id ${String(ctx.state.requestId ?? '')}`;
   }
-  ctx.status = status;
+  setErrorStatus(ctx, status);
   ctx.message = reasonPhrase(message);
   if (status === 401) ctx.set('WWW-Authenticate', 'Basic realm="hoard", charset="UTF-8"');
-  if (status === 503) ctx.set('Retry-After', '1');
   ctx.set('Cache-Control', 'no-store');
   switch (surface) {
     case 'upload':

@@ -2,7 +2,7 @@
 // the blob store: never content-encoded, HEAD with Content-Length, single byte ranges (uv reads a
 // wheel's central directory with `Range: bytes=-16384`), If-Range, and immutable caching.
 import type { Context } from 'koa';
-import { notFound } from '../../core/errors.js';
+import { notFound } from '../../errors.js';
 import { pypiStore, type PypiFileRow } from '../../core/packages.js';
 import type { Services } from '../../services.js';
 import type { Endpoint } from '../shared/endpoint.js';

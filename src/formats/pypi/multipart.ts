@@ -11,7 +11,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { createBLAKE2b } from 'hash-wasm';
-import { tooLarge, validation } from '../../core/errors.js';
+import { tooLarge, validation } from '../../errors.js';
 
 export interface UploadedContent {
   filename: string;

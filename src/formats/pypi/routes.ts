@@ -5,7 +5,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { arn } from '../../core/names.js';
-import { notFound } from '../../core/errors.js';
+import { notFound } from '../../errors.js';
 import { pypiStore } from '../../core/packages.js';
 import type { Services } from '../../services.js';
 import { authorize, openEndpoint, type Endpoint } from '../shared/endpoint.js';

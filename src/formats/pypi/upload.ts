@@ -4,7 +4,7 @@
 // visible: a refusal before the transaction leaves at most an unreferenced blob for the collector.
 import { createReadStream } from 'node:fs';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { conflict } from '../../core/errors.js';
+import { conflict } from '../../errors.js';
 import { pypiStore, type Coordinates, type VersionRow } from '../../core/packages.js';
 import type { Services } from '../../services.js';
 import type { Endpoint } from '../shared/endpoint.js';

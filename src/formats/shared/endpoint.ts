@@ -1,7 +1,7 @@
 // What every package-manager endpoint does first: find the repository named by the URL
 // (/{format}/d/{domain}-{owner}/{repository}/), authenticate the token, check the action.
 // Errors stay HoardErrors; each adapter renders them in its client's shape.
-import { HoardError, notFound, unauthenticated } from '../../core/errors.js';
+import { HoardError, notFound, unauthenticated } from '../../errors.js';
 import { RULES } from '../../core/names.js';
 import type { DomainRow, RepositoryWithDomain } from '../../store/domains.js';
 import type { DataPlaneCaller } from '../../auth/data-plane.js';

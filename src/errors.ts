@@ -1,4 +1,4 @@
-// Errors the core raises. Each face (the CodeArtifact API, npm, PyPI, Maven) maps them to its
+// Error kinds every layer raises (store/, blobs/, core/, auth/ alike). Each face (the CodeArtifact API, npm, PyPI, Maven) maps them to its
 // own wire shape, so the core never decides status codes or bodies.
 
 export type ResourceType = 'domain' | 'repository' | 'package' | 'package-version' | 'asset';
@@ -29,7 +29,8 @@ export type ErrorKind =
   | 'ServiceQuotaExceededException'
   | 'ThrottlingException'
   | 'PayloadTooLarge'
-  | 'Unauthenticated';
+  | 'Unauthenticated'
+  | 'ServiceUnavailable';
 
 export const validation = (message: string, reason: ValidationReason = 'FIELD_VALIDATION_FAILED') =>
   new HoardError('ValidationException', message, { reason });
@@ -49,5 +50,11 @@ export const tooLarge = (message: string) => new HoardError('PayloadTooLarge', m
 
 /** No credentials, or credentials that cannot be verified (bad signature, expired token). */
 export const unauthenticated = (message: string) => new HoardError('Unauthenticated', message);
+
+/** A dependency (the database, the blob store, an upstream) cannot be reached: clients retry a 503. */
+export const unavailable = (message: string) => new HoardError('ServiceUnavailable', message);
+
+/** Seconds a client should wait before retrying a ServiceUnavailable or Throttling answer. */
+export const RETRY_AFTER_S = 5;
 
 export const isHoardError = (e: unknown): e is HoardError => e instanceof HoardError;
