@@ -30,7 +30,9 @@ export type ErrorKind =
   | 'ThrottlingException'
   | 'PayloadTooLarge'
   | 'Unauthenticated'
-  | 'ServiceUnavailable';
+  | 'ServiceUnavailable'
+  | 'BadGateway'
+  | 'GatewayTimeout';
 
 export const validation = (message: string, reason: ValidationReason = 'FIELD_VALIDATION_FAILED') =>
   new HoardError('ValidationException', message, { reason });
@@ -53,6 +55,9 @@ export const unauthenticated = (message: string) => new HoardError('Unauthentica
 
 /** A dependency (the database, the blob store, an upstream) cannot be reached: clients retry a 503. */
 export const unavailable = (message: string) => new HoardError('ServiceUnavailable', message);
+
+/** An upstream (external connection) failed or answered something unusable: 502. */
+export const badGateway = (message: string) => new HoardError('BadGateway', message);
 
 /** Seconds a client should wait before retrying a ServiceUnavailable or Throttling answer. */
 export const RETRY_AFTER_S = 5;

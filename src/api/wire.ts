@@ -28,6 +28,8 @@ const STATUS: Record<string, number> = {
   ThrottlingException: 429,
   InternalServerException: 500,
   ServiceUnavailableException: 503,
+  BadGateway: 502,
+  GatewayTimeout: 504,
 };
 
 export interface AwsError {

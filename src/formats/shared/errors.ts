@@ -14,6 +14,8 @@ const STATUS: Record<HoardError['kind'], number> = {
   PayloadTooLarge: 413,
   ThrottlingException: 503, // a transient storage race: npm, pip and Maven all retry a 503
   ServiceUnavailable: 503,
+  BadGateway: 502, // an upstream registry failed or sent bytes that do not match their checksum
+  GatewayTimeout: 504,
 };
 
 export function statusOf(e: HoardError): number {
@@ -23,5 +25,5 @@ export function statusOf(e: HoardError): number {
 /** Sets the status and, for answers a client should retry, Retry-After. */
 export function setErrorStatus(ctx: Context, status: number): void {
   ctx.status = status;
-  if (status === 503 || status === 429) ctx.set('Retry-After', String(RETRY_AFTER_S));
+  if (status === 503 || status === 429 || status === 502 || status === 504) ctx.set('Retry-After', String(RETRY_AFTER_S));
 }
