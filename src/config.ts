@@ -28,6 +28,11 @@ export interface Config {
   tokenVerifyKeys: Buffer[]; // previous keys still accepted (rotation without invalidating live tokens)
   root: { accountId?: string; accessKeyId?: string; secretAccessKey?: string };
   externalUrls: Record<string, string>; // 'public:npmjs' -> URL, from HOARD_EXTERNAL_<NAME>_URL
+  externalAuth: Record<string, string>; // 'public:npmjs' -> Authorization header value, from HOARD_EXTERNAL_<NAME>_AUTH
+  upstreamMetadataTtlMs: number; // how long an upstream document is served before it is revalidated
+  upstreamNegativeTtlMs: number; // how long an upstream 404 is remembered
+  upstreamConnectTimeoutMs: number;
+  upstreamTimeoutMs: number; // for an upstream's response headers, and each gap in its body
   maxBodyBytes: number; // JSON/control-plane bodies
   maxUploadBytes: number; // package uploads (npm publish body, wheels, jars, generic assets)
   logLevel: string;
@@ -92,6 +97,13 @@ export function loadConfig(env: Env = process.env): Config {
     }
     externalUrls[externalConnectionName(m[1])] = stripSlash(v);
   }
+  const externalAuth: Record<string, string> = {};
+  for (const [k, v] of Object.entries(e)) {
+    const m = /^HOARD_EXTERNAL_([A-Z0-9_]+)_AUTH$/.exec(k);
+    if (!m || !v) continue;
+    // "Bearer <token>" / "Basic <base64>" as given; "user:password" becomes Basic.
+    externalAuth[externalConnectionName(m[1])] = /^[A-Za-z]+ \S/.test(v) ? v : `Basic ${Buffer.from(v).toString('base64')}`;
+  }
 
   return {
     host,
@@ -110,6 +122,11 @@ export function loadConfig(env: Env = process.env): Config {
       .map((s) => decodeKey('HOARD_TOKEN_PREVIOUS_KEYS', s)),
     root,
     externalUrls,
+    externalAuth,
+    upstreamMetadataTtlMs: int(e, 'HOARD_UPSTREAM_METADATA_TTL_S', 300, 0, 30 * 24 * 3600) * 1000,
+    upstreamNegativeTtlMs: int(e, 'HOARD_UPSTREAM_NEGATIVE_TTL_S', 60, 0, 24 * 3600) * 1000,
+    upstreamConnectTimeoutMs: int(e, 'HOARD_UPSTREAM_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
+    upstreamTimeoutMs: int(e, 'HOARD_UPSTREAM_TIMEOUT_MS', 30_000, 100, 600_000),
     maxBodyBytes: int(e, 'HOARD_MAX_BODY_BYTES', 1024 * 1024, 1024, 2 ** 31),
     maxUploadBytes: int(e, 'HOARD_MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1024, 5 * 1024 ** 3),
     logLevel: oneOf(e, 'HOARD_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),

@@ -18,6 +18,7 @@ import { DataPlaneAuth } from './auth/data-plane.js';
 import { controlPlaneRouter } from './api/control-plane.js';
 import { formatRouters } from './formats/index.js';
 import { PackageService } from './core/packages.js';
+import { Upstreams } from './core/upstreams.js';
 import { startCollector } from './core/collector.js';
 import type { Services } from './services.js';
 
@@ -39,7 +40,15 @@ export async function buildServices(config: Config, log: Logger): Promise<{ svc:
   const identity = new IdentityService(db, config.masterKey);
   const domains = new DomainService(db, config.region, config.s3 ? `arn:aws:s3:::${config.s3.bucket}` : undefined);
   const tokens = new TokenService(config.tokenSigningKey, config.tokenVerifyKeys);
-  const packages = new PackageService(db, blobs, domains, config.region);
+  const upstreams = new Upstreams(db, {
+    urls: config.externalUrls,
+    auth: config.externalAuth,
+    metadataTtlMs: config.upstreamMetadataTtlMs,
+    negativeTtlMs: config.upstreamNegativeTtlMs,
+    connectTimeoutMs: config.upstreamConnectTimeoutMs,
+    readTimeoutMs: config.upstreamTimeoutMs,
+  });
+  const packages = new PackageService(db, blobs, domains, config.region, upstreams);
   const svc: Services = {
     config,
     db,
@@ -47,6 +56,7 @@ export async function buildServices(config: Config, log: Logger): Promise<{ svc:
     identity,
     domains,
     packages,
+    upstreams,
     access: new Access(identity, domains),
     tokens,
     dataPlaneAuth: new DataPlaneAuth(tokens, identity),
@@ -185,6 +195,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
           server.closeIdleConnections();
         });
         await collector.stop();
+        await svc.upstreams.close();
         await svc.db.close();
       })();
       return closing;

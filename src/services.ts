@@ -5,6 +5,7 @@ import type { BlobStore } from './blobs/blob-store.js';
 import type { IdentityService } from './core/identity.js';
 import type { DomainService } from './core/domains.js';
 import type { PackageService } from './core/packages.js';
+import type { Upstreams } from './core/upstreams.js';
 import type { Access } from './auth/access.js';
 import type { TokenService } from './auth/tokens.js';
 import type { DataPlaneAuth } from './auth/data-plane.js';
@@ -17,6 +18,7 @@ export interface Services {
   identity: IdentityService;
   domains: DomainService;
   packages: PackageService;
+  upstreams: Upstreams;
   access: Access;
   tokens: TokenService;
   dataPlaneAuth: DataPlaneAuth;

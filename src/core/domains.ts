@@ -25,7 +25,8 @@ import { LookupCache } from './lookup-cache.js';
 export * from './domain-model.js';
 
 export class DomainService {
-  private readonly cache: LookupCache;
+  /** the lookups every request makes; writes through this service invalidate it */
+  readonly cache: LookupCache;
 
   constructor(
     private readonly db: Db,

@@ -2,21 +2,21 @@
 // in migrations/0002_npm.sql. The adapter reaches its tables only through here, as every face goes
 // through core/ rather than SQL. Writes take the PackageTx of the change, so they commit with it.
 import type { Db } from '../store/db.js';
-import { npmStore, type Where, type DocKind, type NpmDocRow, type NpmPackageRow, type NpmTarballRow, type NpmVersionListRow } from '../store/npm.js';
+import { npmStore, type DocKind, type NpmDocRow, type NpmPackageRow, type NpmTarballRow, type NpmVersionListRow } from '../store/npm.js';
 import type { PackageTx } from './packages.js';
 
-export type { Where, DocKind, NpmDocRow, NpmPackageRow, NpmTarballRow, NpmVersionListRow };
+export type { DocKind, NpmDocRow, NpmPackageRow, NpmTarballRow, NpmVersionListRow };
 
 export class NpmData {
   constructor(private readonly db: Db) {}
 
-  /** One indexed lookup: the package's document in the repository ('own') or in it and its upstreams ('closure'). */
-  docs(where: Where, repositoryId: number, ns: string, name: string, kind: DocKind, known: string[] = []): Promise<NpmDocRow[]> {
-    return npmStore.docs(this.db, where, repositoryId, ns, name, kind, known);
+  /** One indexed lookup: the package's document in each repository of a read chain. */
+  docs(repositoryIds: number[], ns: string, name: string, kind: DocKind, known: string[] = []): Promise<NpmDocRow[]> {
+    return npmStore.docs(this.db, repositoryIds, ns, name, kind, known);
   }
 
-  tarballs(where: Where, repositoryId: number, ns: string, name: string, version: string): Promise<NpmTarballRow[]> {
-    return npmStore.tarballs(this.db, where, repositoryId, ns, name, version);
+  tarballs(repositoryIds: number[], ns: string, name: string, version: string): Promise<NpmTarballRow[]> {
+    return npmStore.tarballs(this.db, repositoryIds, ns, name, version);
   }
 
   versionEntry(packageId: number, version: string) {

@@ -9,6 +9,8 @@ import type { BlobDigests, BlobStore, PutOptions } from '../blobs/blob-store.js'
 import { HoardError, accessDenied } from '../errors.js';
 import type { DomainService } from './domains.js';
 import { versionEvent, type EventChange } from './events.js';
+import { ChainService } from './chain.js';
+import type { Upstreams } from './upstreams.js';
 
 export type { Coordinates, PackageRow, VersionRow, AssetRow, VersionStatus };
 // The PyPI adapter's own tables (migrations/0003_pypi.sql), reached through core like everything else.
@@ -61,7 +63,14 @@ export class PackageService {
     readonly blobs: BlobStore,
     readonly domains: DomainService,
     readonly region: string,
-  ) {}
+    /** the external connections' clients and document cache (core/upstreams.ts) */
+    readonly upstreams: Upstreams,
+  ) {
+    this.chains = new ChainService(db, domains);
+  }
+
+  /** The read chain every format asks (core/chain.ts). */
+  readonly chains: ChainService;
 
   /**
    * Streams content into the domain's blob store. With a known SHA-256 the collector lease is taken
@@ -132,23 +141,17 @@ export class PackageService {
     return packageStore.listAssets(q, version.id);
   }
 
+  async versionById(id: number): Promise<VersionRow | null> {
+    return packageStore.getVersionById(this.db, id);
+  }
+
   async version(pkg: PackageRow, version: string): Promise<VersionRow | null> {
     return packageStore.getVersion(this.db, pkg.id, version);
   }
 
-  /**
-   * The read chain for one package: the repository itself, then its upstreams depth-first, keeping
-   * those that hold the package. When the requesting repository's own package blocks upstream
-   * versions (origin control upstream=BLOCK), the chain stops at the repository itself.
-   * External connections join the chain in the upstream-fetching work; this is their seam.
-   */
+  /** The package along the repository's read chain (core/chain.ts), in CodeArtifact's order. */
   async chain(repo: RepositoryWithDomain, c: Coordinates): Promise<{ repo: RepositoryWithDomain; pkg: PackageRow }[]> {
-    const order = await this.domains.searchOrder(repo);
-    const pkgs = await packageStore.getPackageIn(this.db, order.map((r) => r.id), c);
-    const byRepo = new Map(pkgs.map((p) => [p.repository_id, p]));
-    const own = byRepo.get(repo.id);
-    const visible = own?.origin_upstream === 'BLOCK' ? [repo] : order;
-    return visible.filter((r) => byRepo.has(r.id)).map((r) => ({ repo: r, pkg: byRepo.get(r.id)! }));
+    return (await this.chains.members(repo, c)).members;
   }
 }
 

@@ -41,6 +41,7 @@ export interface NpmDocumentParts {
   fullMid: string;
   fullTail: string;
   abbrHead: string;
+  abbrMid: string;
   abbrTail: string;
 }
 
@@ -58,47 +59,34 @@ export interface NpmTarballRow {
   sha512: string | null;
 }
 
-// The repository and its upstreams (transitively, each once); order is decided by the caller.
-const CLOSURE = `WITH RECURSIVE up(id) AS (
-    SELECT $1::int8
-    UNION
-    SELECT ru.upstream_id FROM repository_upstream ru JOIN up ON ru.repository_id = up.id
-  )`;
-
-/** 'own': the repository alone (one index probe); 'closure': it and every repository upstream of it. */
-export type Where = 'own' | 'closure';
-const from = (where: Where) =>
-  where === 'closure' ? 'up JOIN package p ON p.repository_id = up.id' : 'package p JOIN (SELECT $1::int8 AS id) up ON p.repository_id = up.id';
-
 export const npmStore = {
   /**
-   * The package in the repository (or it and its upstreams), with one document kind.
-   * `known` lists "packageId:etag" pairs the caller has cached: their text is not sent again.
+   * The package in each of the given repositories (a read chain, in any order), with one
+   * document kind. `known` lists "packageId:etag" pairs the caller has cached: their text is not sent again.
    */
-  async docs(q: Queryable, where: Where, repositoryId: number, ns: string, name: string, kind: DocKind, known: string[]): Promise<NpmDocRow[]> {
+  async docs(q: Queryable, repositoryIds: number[], ns: string, name: string, kind: DocKind, known: string[]): Promise<NpmDocRow[]> {
     const doc = kind === 'full' ? 'full_doc' : 'abbr_doc';
     const etag = kind === 'full' ? 'full_etag' : 'abbr_etag';
     const r = await q.query<NpmDocRow>(
-      `${where === 'closure' ? CLOSURE : ''}
-       SELECT p.id AS package_id, p.repository_id, p.origin_upstream, d.rev, d.visible, d.modified, d.${etag} AS etag,
+      `SELECT p.id AS package_id, p.repository_id, p.origin_upstream, d.rev, d.visible, d.modified, d.${etag} AS etag,
               CASE WHEN (p.id::text || ':' || d.${etag}) = ANY($4::text[]) THEN NULL ELSE d.${doc} END AS doc
-         FROM ${from(where)} AND p.format = 'npm' AND p.namespace = $2 AND p.name = $3
-         LEFT JOIN npm_package d ON d.package_id = p.id`,
-      [repositoryId, ns, name, known],
+         FROM package p LEFT JOIN npm_package d ON d.package_id = p.id
+        WHERE p.repository_id = ANY($1::int8[]) AND p.format = 'npm' AND p.namespace = $2 AND p.name = $3`,
+      [repositoryIds, ns, name, known],
     );
     return r.rows;
   },
 
-  /** Where a tarball of one version lives, in the repository (or it and its upstreams). */
-  async tarballs(q: Queryable, where: Where, repositoryId: number, ns: string, name: string, version: string): Promise<NpmTarballRow[]> {
+  /** Where a tarball of one version lives, in each of the given repositories holding the package. */
+  async tarballs(q: Queryable, repositoryIds: number[], ns: string, name: string, version: string): Promise<NpmTarballRow[]> {
     const r = await q.query<NpmTarballRow>(
-      `${where === 'closure' ? CLOSURE : ''}
-       SELECT p.repository_id, p.id AS package_id, p.origin_upstream, v.id AS version_id, v.status,
+      `SELECT p.repository_id, p.id AS package_id, p.origin_upstream, v.id AS version_id, v.status,
               a.name, a.size, a.sha256, a.sha1, a.sha512
-         FROM ${from(where)} AND p.format = 'npm' AND p.namespace = $2 AND p.name = $3
+         FROM package p
          LEFT JOIN package_version v ON v.package_id = p.id AND v.version = $4
-         LEFT JOIN asset a ON a.version_id = v.id AND a.name LIKE '%.tgz'`,
-      [repositoryId, ns, name, version],
+         LEFT JOIN asset a ON a.version_id = v.id AND a.name LIKE '%.tgz'
+        WHERE p.repository_id = ANY($1::int8[]) AND p.format = 'npm' AND p.namespace = $2 AND p.name = $3`,
+      [repositoryIds, ns, name, version],
     );
     return r.rows;
   },
@@ -143,8 +131,8 @@ export const npmStore = {
            FROM pub
        )
        UPDATE npm_package d SET rev = $2, modified = $3, visible = agg.n,
-              full_doc = $4 || agg.fv || $5 || agg.tv || $6, abbr_doc = $7 || agg.av || $8,
-              search_text = $9, summary = $10::jsonb
+              full_doc = $4 || agg.fv || $5 || agg.tv || $6, abbr_doc = $7 || agg.av || $8 || agg.tv || $9,
+              search_text = $10, summary = $11::jsonb
          FROM agg WHERE d.package_id = $1`,
       [
         packageId,
@@ -154,6 +142,7 @@ export const npmStore = {
         d.parts.fullMid,
         d.parts.fullTail,
         d.parts.abbrHead,
+        d.parts.abbrMid,
         d.parts.abbrTail,
         d.searchText,
         JSON.stringify(d.summary),

@@ -103,6 +103,11 @@ export const packageStore = {
     return r.rows[0] ?? null;
   },
 
+  async getVersionById(q: Queryable, id: number): Promise<VersionRow | null> {
+    const r = await q.query<VersionRow>('SELECT * FROM package_version WHERE id = $1', [id]);
+    return r.rows[0] ?? null;
+  },
+
   async listVersions(q: Queryable, packageId: number): Promise<VersionRow[]> {
     const r = await q.query<VersionRow>('SELECT * FROM package_version WHERE package_id = $1 ORDER BY created_at, id', [
       packageId,

@@ -45,7 +45,9 @@ describe('npm registry protocol', () => {
     expect(corgi.headers.get('vary')).toBe('Accept, Accept-Encoding');
     expect(corgi.headers.get('cache-control')).toBe('private, no-cache');
     const c = await json(corgi);
-    expect(Object.keys(c).sort()).toEqual(['dist-tags', 'modified', 'name', 'versions']);
+    // `time` too: pnpm, yarn and npm age gates read it from the abbreviated document.
+    expect(Object.keys(c).sort()).toEqual(['dist-tags', 'modified', 'name', 'time', 'versions']);
+    expect(Object.keys(c.time)).toEqual(expect.arrayContaining(['created', 'modified', '1.1.0']));
     expect(c.versions['1.1.0'].description).toBeUndefined();
     // No Accept (yarn berry), */* and pnpm's full-document Accept all get the full document.
     for (const accept of [undefined, '*/*', 'application/json; q=1.0, */*']) {

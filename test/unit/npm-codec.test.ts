@@ -127,6 +127,7 @@ describe('npm documents', () => {
     expect(merged.time.modified).toBe('2025-03-01T00:00:00.000Z');
     expect(merged.time['2.0.0-b']).toBe('2025-02-01T00:00:00.000Z');
     const abbr = JSON.parse(mergeDocuments([own, up], 'abbr'));
-    expect(Object.keys(abbr).sort()).toEqual(['dist-tags', 'modified', 'name', 'versions']);
+    expect(Object.keys(abbr).sort()).toEqual(['dist-tags', 'modified', 'name', 'time', 'versions']);
+    expect(abbr.time['2.0.0-b']).toBe('2025-02-01T00:00:00.000Z');
   });
 });

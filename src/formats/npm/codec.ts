@@ -135,13 +135,16 @@ export interface DocumentHeader {
 /**
  * The fixed text around the per-version lists. A full document is
  * `fullHead + <"v":entry,...> + fullMid + <,"v":"time",...> + fullTail`, an abbreviated one
- * `abbrHead + <"v":entry,...> + abbrTail`; the lists are joined where the entries are (in SQL).
+ * `abbrHead + <"v":entry,...> + abbrMid + <,"v":"time",...> + abbrTail`; the lists are joined
+ * where the entries are (in SQL). Abbreviated documents carry `time` too: pnpm, yarn and npm's
+ * minimum-release-age checks read it, and without it fall back to the full document.
  */
 export interface DocumentParts {
   fullHead: string;
   fullMid: string;
   fullTail: string;
   abbrHead: string;
+  abbrMid: string;
   abbrTail: string;
 }
 
@@ -159,6 +162,7 @@ export function documentParts(o: DocumentHeader): DocumentParts {
     fullMid: `},"time":{"created":${q(o.created.toISOString())},"modified":${q(o.modified.toISOString())}`,
     fullTail: `},"users":{}${hoistedText}}`,
     abbrHead: `{"name":${q(o.name.full)},"modified":${q(o.modified.toISOString())},"dist-tags":${q(o.tags)},"versions":{`,
+    abbrMid: `},"time":{"created":${q(o.created.toISOString())},"modified":${q(o.modified.toISOString())}`,
     abbrTail: '}}',
   };
 }
@@ -170,7 +174,7 @@ export function assembleDocuments(o: DocumentHeader & { versions: DocVersion[] }
   const fullVersions = o.versions.map((v) => `${q(v.version)}:${v.full}`).join(',');
   const abbrVersions = o.versions.map((v) => `${q(v.version)}:${v.abbr}`).join(',');
   const times = o.versions.map((v) => `,${q(v.version)}:${q(v.time.toISOString())}`).join('');
-  return { full: p.fullHead + fullVersions + p.fullMid + times + p.fullTail, abbr: p.abbrHead + abbrVersions + p.abbrTail };
+  return { full: p.fullHead + fullVersions + p.fullMid + times + p.fullTail, abbr: p.abbrHead + abbrVersions + p.abbrMid + times + p.abbrTail };
 }
 
 export const etagOf = (s: string | Buffer) => createHash('sha256').update(s).digest('base64url');
@@ -201,7 +205,7 @@ export function mergeDocuments(texts: string[], kind: 'full' | 'abbr'): string {
   for (const d of docs) {
     for (const [v, entry] of Object.entries(d.versions ?? {})) if (!(v in versions)) versions[v] = entry;
     for (const [t, v] of Object.entries(d['dist-tags'] ?? {})) tags[t] = v;
-    const m = kind === 'full' ? d.time?.modified : d.modified;
+    const m = kind === 'full' ? d.time?.modified : (d.modified ?? d.time?.modified);
     if (m && m > modified) modified = m;
     if (d.time?.created && (!created || d.time.created < created)) created = d.time.created;
     for (const [v, t] of Object.entries(d.time ?? {})) if (v !== 'created' && v !== 'modified' && !(v in times)) times[v] = t;
@@ -210,9 +214,9 @@ export function mergeDocuments(texts: string[], kind: 'full' | 'abbr'): string {
   const shownTags = effectiveTags(tags, listed);
   // Top-level fields come from the repository that holds the version `latest` points at.
   const owner = docs.find((d) => d.versions && shownTags.latest && shownTags.latest in d.versions) ?? docs[0];
-  if (kind === 'abbr') return JSON.stringify({ name: owner.name, modified, 'dist-tags': shownTags, versions });
   const time: Record<string, string> = { ...(created ? { created } : {}), modified };
   for (const v of listed) if (times[v]) time[v] = times[v];
+  if (kind === 'abbr') return JSON.stringify({ name: owner.name, modified, 'dist-tags': shownTags, versions, time });
   const rev = `${docs.length}-${etagOf(docs.map((d) => d._rev ?? '').join('|')).slice(0, 16)}`;
   return JSON.stringify({ ...owner, _rev: rev, 'dist-tags': shownTags, versions, time });
 }

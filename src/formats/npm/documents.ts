@@ -6,11 +6,14 @@
 import { brotliCompress, constants as zc, gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import semver from 'semver';
-import type { NpmData, NpmDocRow, DocKind, Where } from '../../core/npm.js';
+import type { NpmData, DocKind } from '../../core/npm.js';
+import type { ExternalLink } from '../../core/chain.js';
+import type { CachedDocument } from '../../core/upstreams.js';
 import type { RepositoryWithDomain } from '../../store/domains.js';
 import type { Services } from '../../services.js';
 import { etagOf, mergeDocuments, withBase } from './codec.js';
-import { coordsOf, type NpmName } from './names.js';
+import type { NpmName } from './names.js';
+import { PART, packumentFetcher, packumentKey } from './upstream.js';
 
 const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
@@ -57,6 +60,13 @@ class DocCache {
   }
 }
 
+/** One document on the chain as the merge sees it: its text, what identifies it, when it changed. */
+interface Member {
+  sig: string;
+  text: string | null;
+  modified: Date;
+}
+
 export class PackumentReader {
   private readonly cache = new DocCache();
 
@@ -65,84 +75,100 @@ export class PackumentReader {
     private readonly data: NpmData,
   ) {}
 
-  /**
-   * Orders the rows of one package along the repository's read chain: the repository itself
-   * first; upstreams only when its own package does not block them (origin control upstream=BLOCK).
-   */
-  async order<T extends { repository_id: number; origin_upstream: string }>(repo: RepositoryWithDomain, n: NpmName, rows: T[]): Promise<T[]> {
-    const own = rows.find((r) => r.repository_id === repo.id);
-    if (own && (own.origin_upstream === 'BLOCK' || rows.length === 1)) return [own];
-    if (rows.length <= 1) return rows;
-    // Several repositories hold the package: the core decides the order (depth-first, at most 25).
-    const chain = await this.svc.packages.chain(repo, coordsOf(n));
-    const byRepo = new Map(rows.map((r) => [r.repository_id, r]));
-    return chain.map((c) => byRepo.get(c.repo.id)).filter((r): r is T => r !== undefined);
+  /** The package's rows along the read chain (core decides order and visibility). */
+  resolve<T extends { repository_id: number; origin_upstream: string }>(repo: RepositoryWithDomain, load: (ids: number[]) => Promise<T[]>) {
+    return this.svc.packages.chains.resolve(repo, 'npm', load);
+  }
+
+  /** The external connection's packument of `n` (cached by core), or null when the upstream has no such package. */
+  async external(link: ExternalLink, n: NpmName, known?: string): Promise<CachedDocument | null> {
+    const doc = await this.svc.upstreams.document(link.connection, packumentKey(n), packumentFetcher(n), known);
+    return doc.status === 200 ? doc : null;
   }
 
   /**
-   * Rows of the package along the chain: the repository alone first (one index probe, enough when
-   * its own package blocks upstream versions, the default after a publish), else with its upstreams.
+   * The packument of kind `kind` as served at `base`: the chain's own documents merged with the
+   * external connection's, or null when no version is visible anywhere. When the upstream cannot
+   * be asked and nothing is cached, the chain's own versions are served if there are any; with
+   * none, the upstream's failure (502/504) is the answer.
    */
-  async rows<T extends { repository_id: number; origin_upstream: string }>(repo: RepositoryWithDomain, n: NpmName, fetch: (w: Where) => Promise<T[]>): Promise<T[]> {
-    const own = await fetch('own');
-    if (own.length && own[0].origin_upstream === 'BLOCK') return own;
-    return this.order(repo, n, await fetch('closure'));
-  }
-
-  /** The packument of kind `kind` as served at `base`, or null when no listed version is visible. */
   async packument(repo: RepositoryWithDomain, n: NpmName, kind: DocKind, base: string): Promise<ServedDoc | null> {
     const key = `${repo.id}|${n.full}|${kind}|${base}`;
     const hit = this.cache.get(key);
     const known = hit ? hit.sig.split(',') : [];
-    let members = (await this.rows(repo, n, (w) => this.data.docs(w, repo.id, n.scope, n.bare, kind, known))).filter((r) => (r.visible ?? 0) > 0 && r.etag);
-    if (members.length === 0) return null;
-    const sig = members.map((m) => `${m.package_id}:${m.etag}`).join(',');
-    if (hit && hit.sig === sig) return hit.doc;
-    if (members.some((m) => m.doc === null)) {
-      // The cache held some members' text and then moved on: fetch them all again.
-      members = (await this.rows(repo, n, (w) => this.data.docs(w, repo.id, n.scope, n.bare, kind, []))).filter(
-        (r) => (r.visible ?? 0) > 0 && r.etag && r.doc !== null,
-      );
-      if (members.length === 0) return null;
+    const knownExt = known.find((k) => k.startsWith('x:'))?.slice(2);
+    let { rows, external } = await this.resolve(repo, (ids) => this.data.docs(ids, n.scope, n.bare, kind, known));
+    let ext: CachedDocument | null = null;
+    if (external) {
+      try {
+        ext = await this.external(external, n, knownExt);
+      } catch (e) {
+        if (!rows.some((r) => (r.visible ?? 0) > 0)) throw e;
+        this.svc.log.warn({ package: n.full, err: (e as Error).message }, 'upstream unavailable; serving the domain\'s own versions');
+      }
     }
-    const doc = build(members, kind, base);
-    this.cache.set(key, members.map((m) => `${m.package_id}:${m.etag}`).join(','), doc);
+    const members = (): Member[] => [
+      ...rows.filter((r) => (r.visible ?? 0) > 0 && r.etag).map((r) => ({ sig: `${r.package_id}:${r.etag}`, text: r.doc, modified: r.modified ?? new Date(0) })),
+      ...(ext ? [{ sig: `x:${ext.revision}`, text: ext.parts?.[kind === 'full' ? PART.full : PART.abbr] ?? null, modified: ext.fetchedAt }] : []),
+    ];
+    let list = members();
+    if (list.length === 0) return null;
+    const sig = list.map((m) => m.sig).join(',');
+    if (hit && hit.sig === sig) return hit.doc;
+    if (list.some((m) => m.text === null)) {
+      // The cache held some members' text and then moved on: read them all again.
+      ({ rows } = await this.resolve(repo, (ids) => this.data.docs(ids, n.scope, n.bare, kind, [])));
+      if (external && ext) ext = await this.external(external, n).catch(() => null);
+      list = members().filter((m) => m.text !== null);
+      if (list.length === 0) return null;
+    }
+    const doc = build(list, kind, base);
+    this.cache.set(key, list.map((m) => m.sig).join(','), doc);
     return doc;
+  }
+
+  /** True when `version` of `n` is reachable beyond `repo`: in an upstream repository or through the external connection. */
+  async existsUpstream(repo: RepositoryWithDomain, n: NpmName, version: string): Promise<boolean> {
+    const { rows, external } = await this.resolve(repo, (ids) => this.data.tarballs(ids, n.scope, n.bare, version));
+    if (rows.some((x) => x.repository_id !== repo.id && x.version_id !== null)) return true;
+    if (!external) return false;
+    const doc = await this.external(external, n);
+    if (!doc?.parts) return false;
+    return Object.hasOwn((JSON.parse(doc.parts[PART.full]) as { versions?: object }).versions ?? {}, version);
   }
 
   /** One version's entry by exact version (Published or Unlisted: pinned installs keep working) or by dist-tag. */
   async version(repo: RepositoryWithDomain, n: NpmName, spec: string, base: string): Promise<string | null> {
     if (semver.valid(spec) === spec) {
-      const rows = await this.rows(repo, n, (w) => this.data.tarballs(w, repo.id, n.scope, n.bare, spec));
+      const { rows } = await this.resolve(repo, (ids) => this.data.tarballs(ids, n.scope, n.bare, spec));
       for (const r of rows) {
         if (r.version_id === null) continue;
         if (r.status !== 'Published' && r.status !== 'Unlisted') return null;
         const e = await this.data.versionEntry(r.package_id, spec);
         if (e?.full_json) return withBase(e.full_json, base);
       }
-      return null;
     }
     const doc = await this.packument(repo, n, 'full', base);
     if (!doc) return null;
     doc.parsed ??= JSON.parse(doc.body.toString('utf8')) as Record<string, unknown>;
     const tags = (doc.parsed['dist-tags'] ?? {}) as Record<string, string>;
-    const v = tags[spec];
+    const v = semver.valid(spec) === spec ? spec : tags[spec];
     const entry = v ? (doc.parsed.versions as Record<string, unknown>)[v] : undefined;
     return entry ? JSON.stringify(entry) : null;
   }
 }
 
-function build(members: NpmDocRow[], kind: DocKind, base: string): ServedDoc {
-  const modified = new Date(Math.max(...members.map((m) => m.modified?.getTime() ?? 0)));
+function build(members: Member[], kind: DocKind, base: string): ServedDoc {
+  const modified = new Date(Math.max(...members.map((m) => m.modified.getTime())));
   if (members.length === 1) {
     const m = members[0];
-    return { body: Buffer.from(withBase(m.doc!, base)), etag: `"${etagOf(`${m.etag}|${base}`)}"`, modified };
+    return { body: Buffer.from(withBase(m.text!, base)), etag: `"${etagOf(`${m.sig}|${base}|${kind}`)}"`, modified };
   }
   const merged = mergeDocuments(
-    members.map((m) => m.doc!),
+    members.map((m) => m.text!),
     kind,
   );
-  const sig = members.map((m) => m.etag).join(',');
+  const sig = members.map((m) => m.sig).join(',');
   return { body: Buffer.from(withBase(merged, base)), etag: `"${etagOf(`${sig}|${base}|${kind}`)}"`, modified };
 }
 

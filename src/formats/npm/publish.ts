@@ -80,11 +80,8 @@ async function publish(r: NpmRequest, n0: NpmName, body: Record<string, unknown>
   // With origin controls ALLOW/ALLOW a version already reachable upstream cannot be published here
   // (CodeArtifact's dependency-confusion rule). The default after a first publish is upstream=BLOCK.
   const own = await r.svc.packages.findPackage(repo, coords);
-  if (own?.origin_upstream === 'ALLOW') {
-    const rows = await r.data.tarballs('closure', repo.id, n.scope, n.bare, version);
-    if (rows.some((x) => x.repository_id !== repo.id && x.version_id !== null))
-      throw conflict(`Version ${version} of ${n.full} exists in an upstream repository, and this package's origin controls allow upstream versions.`);
-  }
+  if (own?.origin_upstream === 'ALLOW' && (await r.reader.existsUpstream(repo, n, version)))
+    throw conflict(`Version ${version} of ${n.full} exists upstream (in an upstream repository or the external connection), and this package's origin controls allow upstream versions.`);
 
   const digests = await r.svc.packages.storeBlob(repo.domain_id, bytes, { maxBytes: r.svc.config.maxUploadBytes });
   if (digests.sha512 !== sums.sha512) throw new Error('blob store digest differs from the checked bytes');

@@ -1,7 +1,12 @@
 // Read routes: packument (full or abbreviated), one version, tarballs (HEAD and Range), dist-tags.
 import { notFound, validation } from '../../errors.js';
 import type { NpmTarballRow } from '../../core/npm.js';
-import { parseName, versionFromFile, type NpmName } from './names.js';
+import { coordsOf, parseName, tarballFile, versionFromFile, type NpmName } from './names.js';
+import { expectedIntegrity, fetchTarball, integrityFailure, packumentPath, PART } from './upstream.js';
+import { versionMetadata } from './refresh.js';
+import { ingest, retainFromUpstream } from '../../core/retention.js';
+import type { ExternalLink } from '../../core/chain.js';
+import type { CachedDocument } from '../../core/upstreams.js';
 import { notModified, sendDoc, sendJson } from './http.js';
 import type { NpmRequest } from './context.js';
 import { parseRange } from '../shared/range.js';
@@ -34,16 +39,64 @@ export async function getVersion(r: NpmRequest, n: NpmName, spec: string): Promi
 
 /**
  * Finds the tarball of one version along the read chain. Published and Unlisted versions download
- * (lockfile pins keep working); Archived, Disposed and Unfinished do not.
+ * (lockfile pins keep working); Archived, Disposed and Unfinished do not. A version the chain does
+ * not hold but its external connection does is fetched, checked and retained first; one found in
+ * an upstream repository is retained in the requesting repository (reference §1.9).
  */
 export async function findTarball(r: NpmRequest, n: NpmName, version: string): Promise<{ row: NpmTarballRow; domainId: number } | null> {
-  const ordered = await r.reader.rows(r.ep.repo, n, (w) => r.data.tarballs(w, r.ep.repo.id, n.scope, n.bare, version));
-  for (const row of ordered) {
+  const repo = r.ep.repo;
+  const { rows, external } = await r.reader.resolve(repo, (ids) => r.data.tarballs(ids, n.scope, n.bare, version));
+  for (const row of rows) {
     if (row.version_id === null) continue; // the package is here, this version is not
     if (row.status !== 'Published' && row.status !== 'Unlisted') return null;
-    if (row.sha256) return { row, domainId: r.ep.repo.domain_id };
+    if (!row.sha256) continue;
+    if (row.repository_id !== repo.id) await keepFromUpstream(r, n, row);
+    return { row, domainId: repo.domain_id };
   }
-  return null;
+  if (!external) return null;
+  const doc = await r.reader.external(external, n);
+  if (!doc) return null;
+  if (!(await ingestExternal(r, n, version, external, doc))) return null;
+  const again = await r.data.tarballs([repo.id, external.owner.id], n.scope, n.bare, version);
+  const row = again.find((x) => x.repository_id === repo.id && x.sha256) ?? again.find((x) => x.sha256);
+  return row ? { row, domainId: repo.domain_id } : null;
+}
+
+/** Retains a version found in an upstream repository in the requesting one; a failure only costs the retention. */
+async function keepFromUpstream(r: NpmRequest, n: NpmName, row: NpmTarballRow): Promise<void> {
+  try {
+    const src = await r.svc.packages.versionById(row.version_id!);
+    if (src) await retainFromUpstream(r.svc.packages, r.ep.repo, coordsOf(n), src);
+  } catch (e) {
+    r.svc.log.warn({ package: n.full, err: (e as Error).message }, 'retention from an upstream repository failed');
+  }
+}
+
+/** Fetches `version` through the external connection (checked against its integrity) and retains it. */
+async function ingestExternal(r: NpmRequest, n: NpmName, version: string, link: ExternalLink, doc: CachedDocument): Promise<boolean> {
+  doc.parts ??= (await r.reader.external(link, n))?.parts ?? null;
+  if (!doc.parts) return false;
+  const full = JSON.parse(doc.parts[PART.full]) as { versions?: Record<string, Record<string, unknown>> };
+  const manifest = full.versions?.[version];
+  if (!manifest) return false;
+  const urls = JSON.parse(doc.parts[PART.tarballs]) as Record<string, string>;
+  const integrity = expectedIntegrity((manifest.dist ?? {}) as Record<string, unknown>);
+  if (!integrity) return false;
+  const what = `${n.full}@${version}`;
+  const { tarball: _relative, ...dist } = (manifest.dist ?? {}) as Record<string, unknown>;
+  const upstreamManifest = { ...manifest, dist };
+  await ingest(r.svc.packages, {
+    link,
+    requesting: r.ep.repo,
+    coords: coordsOf(n),
+    version,
+    assetName: 'package.tgz',
+    metadata: versionMetadata(upstreamManifest, undefined, undefined),
+    maxBytes: r.svc.config.maxUploadBytes,
+    open: (client) => fetchTarball(client, urls[version] ?? `${packumentPath(n)}/-/${tarballFile(n, version)}`, integrity, what),
+    failure: (e) => integrityFailure(e, what, link.connection),
+  });
+  return true;
 }
 
 /** `GET|HEAD /{name}/-/{file}.tgz`, streamed from the blob store. */

@@ -1,20 +1,118 @@
-// The seam for fetching npm packages from beyond the domain (an external connection such as
-// public:npmjs), filled in by the upstream-fetching work. The read path (documents.ts) resolves a
-// name as a walk over the repository's chain: the repository itself, then its upstream
-// repositories in CodeArtifact's order (merged from their precomputed documents). An external
-// connection would be the last link: asked for a packument when the chain does not end in a
-// document, its versions integrity-checked and retained (origin EXTERNAL) through
-// PackageService.inPackage(..., 'upstream', ...), after which the refresher rebuilds the documents
-// and the ordinary read path serves them.
-import type { RepositoryWithDomain } from '../../store/domains.js';
+// npm's side of an external connection (public:npmjs), protocol only: fetch a packument and turn it
+// into the forms Hoard keeps (full and abbreviated documents with tarball and attestation URLs
+// relative to the serving endpoint, `time` in both, and the upstream's tarball URLs), and fetch a
+// tarball checked against its `dist.integrity` (else `dist.shasum`) as it streams. Caching, single
+// fetches, retention and origin controls are core's (core/upstreams.ts, core/retention.ts).
+import { pipeline, type Readable } from 'node:stream';
+import ssri from 'ssri';
+import { badGateway } from '../../errors.js';
+import type { DocumentFetcher } from '../../core/upstreams.js';
+import { UpstreamClient } from '../../upstream/client.js';
+import { BASE, versionEntries } from './codec.js';
 import type { NpmName } from './names.js';
 
-export interface NpmUpstream {
-  /** The upstream packument (full), or null when the external registry does not have the package. */
-  packument(repo: RepositoryWithDomain, name: NpmName, opts: { etag?: string }): Promise<{ doc: Record<string, unknown>; etag?: string } | 'not-modified' | null>;
-  /** Streams a tarball from the external registry after checking it against `integrity`. */
-  tarball(repo: RepositoryWithDomain, name: NpmName, version: string, integrity: string): Promise<NodeJS.ReadableStream>;
+/** The largest packument accepted from an upstream (V8 strings end near 512 MiB). */
+const MAX_PACKUMENT_BYTES = 256 * 1024 * 1024;
+
+/** Where the upstream keeps a package's packument: `name` or `@scope%2fname`. */
+export const packumentPath = (n: NpmName) => (n.scope ? `@${n.scope}%2f${encodeURIComponent(n.bare)}` : encodeURIComponent(n.bare));
+
+/** The cache key of a package's packument in upstream_document. */
+export const packumentKey = (n: NpmName) => `packument:${n.full}`;
+
+/** Parts kept for a packument: [full document, abbreviated document, {version: upstream tarball URL}]. */
+export const PART = { full: 0, abbr: 1, tarballs: 2 } as const;
+
+export function packumentFetcher(n: NpmName): DocumentFetcher {
+  return async (client, validators) => {
+    const res = await client.get(packumentPath(n), { ...validators, accept: 'application/json' });
+    if (res.status === 304) {
+      res.body.destroy();
+      return { status: 304 };
+    }
+    if (res.status === 404 || res.status === 410) {
+      res.body.destroy();
+      return { status: 404 };
+    }
+    if (res.status !== 200) {
+      res.body.destroy();
+      throw badGateway(`The upstream ${client.name} answered ${res.status} for package ${n.full}${res.status === 401 || res.status === 403 ? ' (check HOARD_EXTERNAL_*_AUTH)' : ''}.`);
+    }
+    const text = await UpstreamClient.text(res, MAX_PACKUMENT_BYTES);
+    return { status: 200, parts: processPackument(n, text, client.name), etag: res.headers.etag, lastModified: res.headers['last-modified'] };
+  };
 }
 
-/** Until external connections are wired in, the chain ends at the last upstream repository. */
-export const noUpstream: NpmUpstream | null = null;
+/** The upstream's packument in Hoard's stored forms; anything that is not a packument of `n` is a 502. */
+export function processPackument(n: NpmName, text: string, connection: string): string[] {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw badGateway(`The upstream ${connection} sent a packument for ${n.full} that is not JSON.`);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc) || (doc.name !== undefined && doc.name !== n.full))
+    throw badGateway(`The upstream ${connection} sent a document that is not the packument of ${n.full}.`);
+  const rawVersions = isObject(doc.versions) ? doc.versions : {};
+  const rawTime = isObject(doc.time) ? (doc.time as Record<string, unknown>) : {};
+  const full: string[] = [];
+  const abbr: string[] = [];
+  const tarballs: Record<string, string> = {};
+  const time: Record<string, string> = {};
+  for (const k of ['created', 'modified']) if (typeof rawTime[k] === 'string') time[k] = rawTime[k] as string;
+  for (const [version, m] of Object.entries(rawVersions)) {
+    if (!isObject(m) || !isObject(m.dist)) continue;
+    const dist = m.dist as Record<string, unknown>;
+    if (typeof dist.integrity !== 'string' && typeof dist.shasum !== 'string') continue; // nothing to verify it by
+    if (typeof dist.tarball === 'string') tarballs[version] = dist.tarball;
+    const manifest: Record<string, unknown> = { ...m, name: n.full, version };
+    if (isObject(dist.attestations)) {
+      const att = dist.attestations as Record<string, unknown>;
+      manifest.dist = { ...dist, attestations: { ...att, url: `${BASE}-/npm/v1/attestations/${n.full}@${version}` } };
+    }
+    const e = versionEntries(manifest, n);
+    full.push(`${JSON.stringify(version)}:${e.full}`);
+    abbr.push(`${JSON.stringify(version)}:${e.abbr}`);
+    if (typeof rawTime[version] === 'string') time[version] = rawTime[version] as string;
+  }
+  const tags = isObject(doc['dist-tags']) ? doc['dist-tags'] : {};
+  const top: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc)) if (!['versions', 'time', 'dist-tags', '_attachments', '_rev', '_id', 'name'].includes(k)) top[k] = v;
+  const q = JSON.stringify;
+  const rest = Object.entries(top)
+    .map(([k, v]) => `,${q(k)}:${q(v)}`)
+    .join('');
+  const fullDoc = `{"_id":${q(n.full)},"_rev":${q(String(doc._rev ?? '0-upstream'))},"name":${q(n.full)},"dist-tags":${q(tags)},"versions":{${full.join(',')}},"time":${q(time)}${rest}}`;
+  const abbrDoc = `{"name":${q(n.full)},"modified":${q(time.modified ?? new Date(0).toISOString())},"dist-tags":${q(tags)},"versions":{${abbr.join(',')}},"time":${q(time)}}`;
+  return [fullDoc, abbrDoc, q(tarballs)];
+}
+
+/** `dist.integrity` (its strongest hash), else the sha1 `dist.shasum`, as an ssri Integrity. */
+export function expectedIntegrity(dist: Record<string, unknown>): string | null {
+  if (typeof dist.integrity === 'string' && ssri.parse(dist.integrity, { single: false }).toString()) return dist.integrity;
+  if (typeof dist.shasum === 'string' && /^[0-9a-f]{40}$/i.test(dist.shasum)) return ssri.fromHex(dist.shasum, 'sha1').toString();
+  return null;
+}
+
+/**
+ * The tarball's bytes as they arrive, checked against `integrity`: the stream fails (before it
+ * ends) with EINTEGRITY when the bytes do not match, so whoever stores it keeps nothing.
+ */
+export async function fetchTarball(client: UpstreamClient, url: string, integrity: string, what: string): Promise<Readable> {
+  const res = await client.get(url, { accept: 'application/octet-stream' });
+  if (res.status !== 200) {
+    res.body.destroy();
+    throw badGateway(`The upstream ${client.name} answered ${res.status} for the tarball of ${what}.`);
+  }
+  const check = ssri.integrityStream({ integrity });
+  pipeline(res.body, check, () => {});
+  return check as unknown as Readable;
+}
+
+/** The 502 for bytes that failed their integrity check (ssri's EINTEGRITY), else the error itself. */
+export function integrityFailure(e: unknown, what: string, connection: string): unknown {
+  if ((e as { code?: string })?.code !== 'EINTEGRITY') return e;
+  return badGateway(`The tarball of ${what} from ${connection} does not match its published integrity; nothing was kept.`);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);

@@ -1,0 +1,79 @@
+// The one read chain every format asks (DESIGN.md "Upstreams and external connections"): the
+// repository itself, then its upstream repositories depth-first (each once, at most 25), then the
+// external connection of whichever repository on that order owns one for the format. Adapters
+// never walk upstreams themselves; they ask here, then ask core for the package on the chain.
+import { domainStore } from '../store/domains.js';
+import type { RepositoryWithDomain } from '../store/domains.js';
+import { packageStore, type Coordinates, type PackageRow } from '../store/packages.js';
+import type { Db } from '../store/db.js';
+import type { DomainService } from './domains.js';
+
+export interface ExternalLink {
+  /** the repository that owns the connection (retains what is fetched through it) */
+  owner: RepositoryWithDomain;
+  /** e.g. public:npmjs */
+  connection: string;
+}
+
+export interface ReadChain {
+  repos: RepositoryWithDomain[];
+  external: ExternalLink | null;
+}
+
+/** One repository's copy of a package on the chain. */
+export interface ChainMember {
+  repo: RepositoryWithDomain;
+  pkg: PackageRow;
+}
+
+export class ChainService {
+  constructor(
+    private readonly db: Db,
+    private readonly domains: DomainService,
+  ) {}
+
+  /** The chain of `repo` for one format (cached with the other lookups, 2 s across replicas). */
+  chain(repo: RepositoryWithDomain, format: string): Promise<ReadChain> {
+    return this.domains.cache.get(`chain:${repo.id}:${format}`, async () => {
+      const repos = await this.domains.searchOrder(repo);
+      const links = await domainStore.getExternalConnections(
+        this.db,
+        repos.map((r) => r.id),
+      );
+      const byRepo = new Map(links.filter((l) => l.package_format === format).map((l) => [l.repository_id, l.name]));
+      const owner = repos.find((r) => byRepo.has(r.id));
+      return { repos, external: owner ? { owner, connection: byRepo.get(owner.id)! } : null };
+    });
+  }
+
+  /**
+   * A package along the chain. `load` reads the package's rows (whatever the adapter needs: its
+   * documents, one version's file) in the given repositories with one query; they come back in
+   * chain order. When the requesting repository's own package blocks upstream versions (origin
+   * control upstream=BLOCK) only its own row is visible. The external connection is visible only
+   * when no copy on the chain blocks upstream versions: a package published inside the domain
+   * hides the public registry's package of the same name until its owner sets upstream=ALLOW
+   * (the dependency-confusion guard).
+   */
+  async resolve<T extends { repository_id: number; origin_upstream: string }>(
+    repo: RepositoryWithDomain,
+    format: string,
+    load: (repositoryIds: number[]) => Promise<T[]>,
+  ): Promise<{ rows: T[]; chain: ReadChain; external: ExternalLink | null }> {
+    const chain = await this.chain(repo, format);
+    const loaded = await load(chain.repos.map((r) => r.id));
+    const own = loaded.find((r) => r.repository_id === repo.id);
+    if (own?.origin_upstream === 'BLOCK') return { rows: [own], chain, external: null };
+    const byRepo = new Map(loaded.map((r) => [r.repository_id, r]));
+    const rows = chain.repos.map((r) => byRepo.get(r.id)).filter((r): r is T => r !== undefined);
+    const external = chain.external && rows.every((r) => r.origin_upstream === 'ALLOW') ? chain.external : null;
+    return { rows, chain, external };
+  }
+
+  /** The package's rows along the chain, with the repository each belongs to. */
+  async members(repo: RepositoryWithDomain, c: Coordinates): Promise<{ members: ChainMember[]; external: ExternalLink | null }> {
+    const r = await this.resolve(repo, c.format, (ids) => packageStore.getPackageIn(this.db, ids, c));
+    const repos = new Map(r.chain.repos.map((x) => [x.id, x]));
+    return { members: r.rows.map((pkg) => ({ repo: repos.get(pkg.repository_id)!, pkg })), external: r.external };
+  }
+}

@@ -1,0 +1,134 @@
+// Retention (reference §1.9), one home for every format: when a client fetches an artifact of
+// version V that its repository does not hold, V is kept (by reference to the same blobs) in the
+// repository the client called and, when V came through an external connection, in the repository
+// that owns the connection too (origin EXTERNAL, entry point = the connection). Only the requested
+// version is retained, each with its event, and only where the package's origin controls let
+// upstream versions in (upstream=ALLOW; a package first arriving this way gets publish=BLOCK,
+// upstream=ALLOW). Retained versions survive upstream deletion, outage and link removal.
+import type { BlobDigests } from '../blobs/blob-store.js';
+import type { RepositoryWithDomain } from '../store/domains.js';
+import type { Readable } from 'node:stream';
+import type { Coordinates, PackageService, PackageTx, VersionRow } from './packages.js';
+import type { ExternalLink } from './chain.js';
+import type { UpstreamClient } from '../upstream/client.js';
+
+export interface RetainedVersion {
+  coords: Coordinates;
+  version: string;
+  metadata: Record<string, unknown>;
+  assets: { name: string; digests: BlobDigests }[];
+  origin: { type: 'INTERNAL' | 'EXTERNAL'; repository?: string; externalConnection?: string };
+  /** the status the version keeps (Published for what comes from outside) */
+  status?: 'Published' | 'Unlisted';
+  /** the adapter's own per-version rows (npm's packument entries), in the same transaction */
+  prepare?: (p: PackageTx, v: VersionRow) => Promise<void>;
+}
+
+/** Retains `v` in each of `targets` (duplicates ignored); returns the repositories that newly hold it. */
+export async function retain(packages: PackageService, targets: RepositoryWithDomain[], v: RetainedVersion): Promise<RepositoryWithDomain[]> {
+  const done: RepositoryWithDomain[] = [];
+  const seen = new Set<number>();
+  for (const repo of targets) {
+    if (seen.has(repo.id)) continue;
+    seen.add(repo.id);
+    const added = await packages.inPackage(repo, v.coords, 'upstream', async (p) => {
+      if (p.requirePkg().origin_upstream === 'BLOCK') return false;
+      if (await p.version(v.version)) return false;
+      const created = await p.createVersion({ version: v.version, status: v.status ?? 'Published', metadata: v.metadata, origin: v.origin });
+      if (!created) return false;
+      for (const a of v.assets) await p.addAsset(created, a.name, a.digests);
+      if (v.prepare) await v.prepare(p, created);
+      const nv = await p.update(created, {});
+      await p.event(nv, { operationType: 'Created', assetsAdded: v.assets.length });
+      await p.refresh();
+      return true;
+    });
+    if (added) done.push(repo);
+  }
+  return done;
+}
+
+/** A version found in an upstream repository of the domain, retained as its source has it. */
+export async function retainFromUpstream(
+  packages: PackageService,
+  requesting: RepositoryWithDomain,
+  coords: Coordinates,
+  src: VersionRow,
+  prepare?: RetainedVersion['prepare'],
+): Promise<void> {
+  if (src.status !== 'Published' && src.status !== 'Unlisted') return;
+  const assets = await packages.assets(src);
+  await retain(packages, [requesting], {
+    coords,
+    version: src.version,
+    status: src.status,
+    metadata: src.metadata,
+    assets: assets.map((a) => ({ name: a.name, digests: a })),
+    origin: {
+      type: src.origin_type === 'EXTERNAL' ? 'EXTERNAL' : 'INTERNAL',
+      repository: src.entry_repository ?? undefined,
+      externalConnection: src.entry_external_connection ?? undefined,
+    },
+    prepare,
+  });
+}
+
+/**
+ * Brings version `version` in from an external connection, once across every request and replica:
+ * `open` streams its artifact (already checked against the upstream's published hash, failing
+ * before its end on a mismatch), the bytes go to the blob store, and the version is retained in the
+ * connection's owner and in the requesting repository. Nothing is kept when any step fails.
+ */
+export async function ingest(
+  packages: PackageService,
+  o: {
+    link: ExternalLink;
+    requesting: RepositoryWithDomain;
+    coords: Coordinates;
+    version: string;
+    assetName: string;
+    metadata: Record<string, unknown>;
+    maxBytes: number;
+    open: (client: UpstreamClient) => Promise<Readable>;
+    prepare?: RetainedVersion['prepare'];
+    /** maps a storing failure (e.g. an integrity mismatch) to what the client sees */
+    failure?: (e: unknown) => unknown;
+  },
+): Promise<void> {
+  const { link, coords, version } = o;
+  const key = `ingest\0${link.owner.domain_id}\0${link.connection}\0${coords.format}\0${coords.namespace}\0${coords.name}\0${version}`;
+  const holds = async (repo: RepositoryWithDomain) => {
+    const pkg = await packages.findPackage(repo, coords);
+    return pkg ? (await packages.version(pkg, version)) !== null : false;
+  };
+  await packages.upstreams.once(
+    key,
+    async () => {
+      // Another replica may have finished just before this one claimed.
+      if (await holds(link.owner)) return true;
+      const client = packages.upstreams.client(link.connection);
+      let digests;
+      try {
+        const stream = await o.open(client);
+        digests = await packages.storeBlob(link.owner.domain_id, stream, { maxBytes: o.maxBytes });
+      } catch (e) {
+        throw o.failure ? o.failure(e) : e;
+      }
+      await retain(packages, [link.owner], {
+        coords,
+        version,
+        metadata: o.metadata,
+        assets: [{ name: o.assetName, digests }],
+        origin: { type: 'EXTERNAL', externalConnection: link.connection },
+        prepare: o.prepare,
+      });
+      return true;
+    },
+    async () => ((await holds(link.owner)) ? true : null),
+  );
+  if (o.requesting.id === link.owner.id) return;
+  // The requesting repository keeps it too, by reference to the owner's copy (origin stays EXTERNAL).
+  const pkg = await packages.findPackage(link.owner, coords);
+  const src = pkg ? await packages.version(pkg, version) : null;
+  if (src) await retainFromUpstream(packages, o.requesting, coords, src, o.prepare);
+}

@@ -1,0 +1,177 @@
+// The upstream engine every format shares: the client of each configured external connection,
+// the cache of upstream documents (TTL, revalidation with the upstream's validators, negative
+// caching of 404s, stale-if-error) and "one fetch of one thing", in this process and across
+// replicas. What a document means (npm packument, PyPI page, Maven metadata) is the adapter's:
+// it hands in a fetcher that speaks its protocol and returns the processed forms to keep.
+import { createHash } from 'node:crypto';
+import type { Db } from '../store/db.js';
+import { upstreamStore, type UpstreamDocumentRow } from '../store/upstream.js';
+import { UpstreamClient, type UpstreamMetrics, type UpstreamSettings } from '../upstream/client.js';
+import { HoardError, badGateway } from '../errors.js';
+
+export interface UpstreamsConfig {
+  /** connection name -> base URL (HOARD_EXTERNAL_<NAME>_URL) */
+  urls: Record<string, string>;
+  /** connection name -> Authorization header value (HOARD_EXTERNAL_<NAME>_AUTH) */
+  auth: Record<string, string>;
+  metadataTtlMs: number;
+  negativeTtlMs: number;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+}
+
+/** What a fetcher returns: the processed forms of a fresh document, "unchanged", or "no such thing". */
+export type FetchResult = { status: 200; parts: string[]; etag?: string; lastModified?: string } | { status: 304 } | { status: 404 };
+
+export type DocumentFetcher = (client: UpstreamClient, validators: { etag?: string; lastModified?: string }) => Promise<FetchResult>;
+
+export interface CachedDocument {
+  status: 200 | 404;
+  /** null when the caller already holds this revision (it passed `known`) */
+  parts: string[] | null;
+  revision: string;
+  fetchedAt: Date;
+  /** served from the cache because the upstream could not be asked (stale-if-error) */
+  stale: boolean;
+}
+
+const POLL_MS = 50;
+
+export class Upstreams {
+  private readonly clients = new Map<string, UpstreamClient>();
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly db: Db,
+    readonly config: UpstreamsConfig,
+    metrics?: UpstreamMetrics,
+  ) {
+    for (const [name, url] of Object.entries(config.urls)) {
+      const s: UpstreamSettings = {
+        name,
+        url,
+        authorization: config.auth[name],
+        connectTimeoutMs: config.connectTimeoutMs,
+        readTimeoutMs: config.readTimeoutMs,
+        retries: 2,
+        offlineAfter: 3,
+        offlineForMs: 10_000,
+      };
+      this.clients.set(name, new UpstreamClient(s, metrics));
+    }
+  }
+
+  /** The client of a connection, or a 502 saying it is not configured. */
+  client(connection: string): UpstreamClient {
+    const c = this.clients.get(connection);
+    if (!c) {
+      const env = `HOARD_EXTERNAL_${connection.replace(/^public:/, '').replace(/-/g, '_').toUpperCase()}_URL`;
+      throw badGateway(`The external connection ${connection} is not available on this server (${env} is not set).`);
+    }
+    return c;
+  }
+
+  configured(connection: string): boolean {
+    return this.clients.has(connection);
+  }
+
+  /**
+   * The cached document `key` of `connection`: from the cache while its TTL lasts, else asked of
+   * the upstream (conditionally when a copy exists). When the upstream fails and a copy exists,
+   * the copy is served, marked stale; with no copy the failure (502/504) goes to the caller.
+   * `known`: a revision the caller holds; its parts are then not read again.
+   */
+  async document(connection: string, key: string, fetch: DocumentFetcher, known?: string): Promise<CachedDocument> {
+    const row = await upstreamStore.getDocument(this.db, connection, key, known);
+    if (row && this.fresh(row)) return view(row, false);
+    const started = new Date();
+    return this.once(
+      `doc\0${connection}\0${key}`,
+      async () => {
+        const cur = await upstreamStore.getDocument(this.db, connection, key);
+        if (cur && this.fresh(cur) && cur.fetched_at >= started) return view(cur, false);
+        try {
+          const validators = cur?.status === 200 ? { etag: cur.etag ?? undefined, lastModified: cur.last_modified ?? undefined } : {};
+          const r = await fetch(this.client(connection), validators);
+          if (r.status === 304 && cur) {
+            await upstreamStore.confirmDocument(this.db, connection, key);
+            return view({ ...cur, fetched_at: new Date() }, false);
+          }
+          const next: Omit<UpstreamDocumentRow, 'fetched_at'> =
+            r.status === 200
+              ? {
+                  connection,
+                  key,
+                  status: 200,
+                  etag: r.etag ?? null,
+                  last_modified: r.lastModified ?? null,
+                  parts: r.parts,
+                  revision: revisionOf(r.parts),
+                }
+              : { connection, key, status: 404, etag: null, last_modified: null, parts: [], revision: '404' };
+          await upstreamStore.putDocument(this.db, next);
+          return view({ ...next, fetched_at: new Date() }, false);
+        } catch (e) {
+          if (cur?.status === 200 && e instanceof HoardError && (e.kind === 'BadGateway' || e.kind === 'GatewayTimeout')) return view(cur, true);
+          throw e;
+        }
+      },
+      async () => {
+        const c = await upstreamStore.getDocument(this.db, connection, key);
+        return c && c.fetched_at >= started ? view(c, false) : null;
+      },
+    ).then((d) => (known && d.revision === known ? { ...d, parts: null } : d));
+  }
+
+  /**
+   * Runs `work` once for `key` at a time: callers in this process share one run; another
+   * replica's run (a claim row) is waited for, checking `settled` for its result, and taken over
+   * if its claim outlives twice the read timeout.
+   */
+  async once<T>(key: string, work: () => Promise<T>, settled: () => Promise<T | null>): Promise<T> {
+    const running = this.inflight.get(key) as Promise<T> | undefined;
+    if (running) return running;
+    const p = (async () => {
+      const staleMs = 2 * this.config.readTimeoutMs + this.config.connectTimeoutMs;
+      const deadline = Date.now() + staleMs;
+      for (;;) {
+        if (await upstreamStore.claim(this.db, key, staleMs)) {
+          try {
+            return await work();
+          } finally {
+            await upstreamStore.release(this.db, key).catch(() => {});
+          }
+        }
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        const done = await settled();
+        if (done !== null) return done;
+        if (Date.now() > deadline && !(await upstreamStore.claimed(this.db, key))) continue;
+      }
+    })();
+    this.inflight.set(key, p);
+    try {
+      return await p;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.close()));
+  }
+
+  private fresh(row: UpstreamDocumentRow): boolean {
+    const ttl = row.status === 404 ? this.config.negativeTtlMs : this.config.metadataTtlMs;
+    return Date.now() - row.fetched_at.getTime() < ttl;
+  }
+}
+
+function view(row: Omit<UpstreamDocumentRow, 'connection' | 'key' | 'etag' | 'last_modified'>, stale: boolean): CachedDocument {
+  return { status: row.status, parts: row.parts, revision: row.revision, fetchedAt: row.fetched_at, stale };
+}
+
+const revisionOf = (parts: string[]) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(`${p.length}:`).update(p);
+  return h.digest('base64url').slice(0, 22);
+};
