@@ -33,6 +33,7 @@ export interface Config {
   upstreamNegativeTtlMs: number; // how long an upstream 404 is remembered
   upstreamConnectTimeoutMs: number;
   upstreamTimeoutMs: number; // for an upstream's response headers, and each gap in its body
+  upstreamOfflineMs: number; // after 3 failures in a row an upstream is not asked for this long
   maxBodyBytes: number; // JSON/control-plane bodies
   maxUploadBytes: number; // package uploads (npm publish body, wheels, jars, generic assets)
   logLevel: string;
@@ -127,6 +128,7 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamNegativeTtlMs: int(e, 'HOARD_UPSTREAM_NEGATIVE_TTL_S', 60, 0, 24 * 3600) * 1000,
     upstreamConnectTimeoutMs: int(e, 'HOARD_UPSTREAM_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
     upstreamTimeoutMs: int(e, 'HOARD_UPSTREAM_TIMEOUT_MS', 30_000, 100, 600_000),
+    upstreamOfflineMs: int(e, 'HOARD_UPSTREAM_OFFLINE_S', 10, 0, 3600) * 1000,
     maxBodyBytes: int(e, 'HOARD_MAX_BODY_BYTES', 1024 * 1024, 1024, 2 ** 31),
     maxUploadBytes: int(e, 'HOARD_MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1024, 5 * 1024 ** 3),
     logLevel: oneOf(e, 'HOARD_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),

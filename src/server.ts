@@ -47,6 +47,7 @@ export async function buildServices(config: Config, log: Logger): Promise<{ svc:
     negativeTtlMs: config.upstreamNegativeTtlMs,
     connectTimeoutMs: config.upstreamConnectTimeoutMs,
     readTimeoutMs: config.upstreamTimeoutMs,
+    offlineMs: config.upstreamOfflineMs,
   });
   const packages = new PackageService(db, blobs, domains, config.region, upstreams);
   const svc: Services = {

@@ -96,7 +96,7 @@ export async function ingest(
   },
 ): Promise<void> {
   const { link, coords, version } = o;
-  const key = `ingest\0${link.owner.domain_id}\0${link.connection}\0${coords.format}\0${coords.namespace}\0${coords.name}\0${version}`;
+  const key = `ingest|${link.owner.domain_id}|${link.connection}|${coords.format}|${coords.namespace}|${coords.name}|${version}`;
   const holds = async (repo: RepositoryWithDomain) => {
     const pkg = await packages.findPackage(repo, coords);
     return pkg ? (await packages.version(pkg, version)) !== null : false;

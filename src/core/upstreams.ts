@@ -18,6 +18,8 @@ export interface UpstreamsConfig {
   negativeTtlMs: number;
   connectTimeoutMs: number;
   readTimeoutMs: number;
+  /** after 3 failed requests in a row, the connection is not asked for this long (0 = always ask) */
+  offlineMs: number;
 }
 
 /** What a fetcher returns: the processed forms of a fresh document, "unchanged", or "no such thing". */
@@ -55,7 +57,7 @@ export class Upstreams {
         readTimeoutMs: config.readTimeoutMs,
         retries: 2,
         offlineAfter: 3,
-        offlineForMs: 10_000,
+        offlineForMs: config.offlineMs,
       };
       this.clients.set(name, new UpstreamClient(s, metrics));
     }
@@ -86,7 +88,7 @@ export class Upstreams {
     if (row && this.fresh(row)) return view(row, false);
     const started = new Date();
     return this.once(
-      `doc\0${connection}\0${key}`,
+      `doc|${connection}|${key}`,
       async () => {
         const cur = await upstreamStore.getDocument(this.db, connection, key);
         if (cur && this.fresh(cur) && cur.fetched_at >= started) return view(cur, false);

@@ -114,8 +114,14 @@ export class UpstreamClient {
       } catch (e) {
         lastError = this.failure(e, url);
         this.metrics?.request(this.name, lastError.reason, seconds());
+        // A connection refused or reset is worth another try; an upstream too slow to answer is not.
+        if (lastError.reason === 'timeout') break;
         continue;
       }
+      // undici reports a body destroyed before its end as an error: callers that drop a body
+      // (a 304, a 404, a retried 5xx) must not turn that into an unhandled 'error' event. Readers
+      // (async iteration, pipeline) still see real errors.
+      res.body.on('error', () => {});
       if (RETRY_STATUSES.has(res.statusCode)) {
         res.body.destroy();
         lastError = new UpstreamError(this.name, 'bad-status', `The upstream ${this.name} answered ${res.statusCode} for ${url}.`);
@@ -176,6 +182,7 @@ function decoded(res: Dispatcher.ResponseData<unknown>): Readable {
   // Streaming inflation (never in one piece on the event loop); an error on either side ends both.
   const out = enc === 'gzip' ? createGunzip() : createBrotliDecompress();
   pipeline(res.body, out, () => {});
+  out.on('error', () => {});
   return out;
 }
 
