@@ -76,10 +76,12 @@ describe('npm CLI against Hoard', () => {
     // npm ci from the lockfile in a clean folder.
     const ci = await c.npm(['ci'], p2);
     expect(ci.code, out(ci)).toBe(0);
-    // Audit runs on every install (bulk advisories answer {}); npm audit itself finishes cleanly.
+    // Installs pass although audit cannot be answered here (no external connection); npm audit
+    // itself fails rather than print a false "found 0 vulnerabilities".
     const audit = await c.npm(['audit'], p2);
-    expect(audit.code, out(audit)).toBe(0);
-    expect(audit.stdout).toContain('found 0 vulnerabilities');
+    expect(audit.code, out(audit)).not.toBe(0);
+    expect(out(audit)).not.toContain('found 0 vulnerabilities');
+    expect(out(audit)).toMatch(/audit endpoint returned an error/);
   });
 
   it('refuses to publish over a published version, with the message npm shows', async () => {

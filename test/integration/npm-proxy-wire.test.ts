@@ -206,9 +206,35 @@ describe('npm external connection (wire)', () => {
     expect((await r.json()).error).toMatch(/publish=BLOCK/);
   });
 
+  it('forwards audit, attestations, signing keys and search to the external connection', async () => {
+    up.advisories = { 'left-pad': [{ id: 1, title: 'fixture advisory', severity: 'high', vulnerable_versions: '<1.1.0' }] };
+    const bulk = await fetch(`${endpoint('app')}-/npm/v1/security/advisories/bulk`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ 'left-pad': ['1.0.0'] }),
+    });
+    expect(bulk.status).toBe(200);
+    expect((await bulk.json())['left-pad'][0].title).toBe('fixture advisory');
+    expect(up.count('/-/npm/v1/security/advisories/bulk', 'POST')).toBe(1);
+    const att = await json(get('app', '-/npm/v1/attestations/left-pad@1.1.0'));
+    expect(att.attestations[0].bundle).toEqual({ fixture: 'left-pad@1.1.0' });
+    expect((await json(get('app', '-/npm/v1/keys'))).keys[0].keyid).toBe('fixture-key');
+    expect((await get('app', '-/npm/v1/attestations/..%2f..%2fsecret@1')).status).toBe(404);
+    const s = await json(get('app', '-/v1/search?text=burst'));
+    expect(s.objects.map((o: { package: { name: string } }) => o.package.name).sort()).toEqual(['burst-0', 'burst-1', 'burst-2', 'burst-3']);
+  });
+
   it('lets a repository without the connection see nothing from outside', async () => {
     await h.sdk().send(new CreateRepositoryCommand({ domain: DOMAIN, repository: 'island' }));
+    up.resetCounts();
     expect((await get('island', 'burst-1')).status).toBe(404);
     expect(up.count('/burst-1')).toBe(0);
+    const bulk = await fetch(`${endpoint('island')}-/npm/v1/security/advisories/bulk`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(bulk.status).toBe(404);
+    expect((await bulk.json()).error).toMatch(/no external connection/);
   });
 });

@@ -1,13 +1,13 @@
 // The rest of the npm CLI surface (protocols.md A.12-A.15): ping, whoami, legacy login, token
-// list, search, and the audit endpoints (answered as "no advisories" until upstream proxying can
-// pass them on).
+// list, search, and what only the external connection can answer (audit, attestations, keys).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
-import { unauthenticated, validation } from '../../errors.js';
+import { badGateway, notFound, unauthenticated, validation } from '../../errors.js';
 import type { Services } from '../../services.js';
 import type { Endpoint } from '../shared/endpoint.js';
 import { npmUserName, type NpmRequest } from './context.js';
-import { parseObject, readBody, sendJson } from './http.js';
+import { NpmError, parseObject, readBody, sendJson } from './http.js';
+import { forward } from './upstream.js';
 
 export async function ping(r: NpmRequest): Promise<void> {
   await r.authorizeRead();
@@ -103,7 +103,22 @@ export async function search(r: NpmRequest): Promise<void> {
         downloads: { monthly: 0, weekly: 0 },
       };
     });
-  sendJson(r.ctx, 200, { objects, total, time: new Date().toISOString() });
+  // The external connection's results follow the domain's own (a name found in both shows once).
+  const link = (await r.svc.packages.chains.chain(r.ep.repo, 'npm')).external;
+  let extra = 0;
+  if (link && objects.length < size) {
+    const qs = new URLSearchParams({ text, size: String(size - objects.length), from: String(Math.max(0, from - total)) });
+    try {
+      const res = await forward(r.svc.upstreams.client(link.connection), `-/v1/search?${qs.toString()}`, { method: 'GET' }, 8 * 1024 * 1024);
+      const parsed = res.status === 200 ? (JSON.parse(res.body) as { objects?: { package?: { name?: string } }[]; total?: number }) : {};
+      const seen = new Set(objects.map((o) => (o.package as { name?: string }).name));
+      for (const o of parsed.objects ?? []) if (o?.package?.name && !seen.has(o.package.name)) objects.push(o as (typeof objects)[number]);
+      extra = Number(parsed.total ?? 0);
+    } catch (e) {
+      r.svc.log.warn({ err: (e as Error).message }, 'upstream search failed; answering with the domain\'s own results');
+    }
+  }
+  sendJson(r.ctx, 200, { objects, total: total + extra, time: new Date().toISOString() });
 }
 
 const clampInt = (v: unknown, def: number, min: number, max: number) => {
@@ -111,21 +126,43 @@ const clampInt = (v: unknown, def: number, min: number, max: number) => {
   return Number.isNaN(n) ? def : Math.min(max, Math.max(min, n));
 };
 
-/** Audit: `{}` = no advisories, so `npm install` and `npm audit` finish cleanly. */
+/**
+ * Audit (`npm audit`, and the check after every install): passed on to the external connection the
+ * repository's chain reaches. Without one the answer is an error saying so: an empty answer would
+ * read as "found 0 vulnerabilities", an all-clear Hoard cannot give.
+ */
 export async function audit(r: NpmRequest, kind: 'bulk' | 'quick'): Promise<void> {
   await r.authorizeRead();
-  await readBody(r.ctx, 64 * 1024 * 1024); // drained, not needed
-  if (kind === 'bulk') return sendJson(r.ctx, 200, {});
-  sendJson(r.ctx, 200, {
-    actions: [],
-    advisories: {},
-    muted: [],
-    metadata: {
-      vulnerabilities: { info: 0, low: 0, moderate: 0, high: 0, critical: 0 },
-      dependencies: 0,
-      devDependencies: 0,
-      optionalDependencies: 0,
-      totalDependencies: 0,
-    },
+  const link = (await r.svc.packages.chains.chain(r.ep.repo, 'npm')).external;
+  const body = await readBody(r.ctx, 64 * 1024 * 1024);
+  if (!link)
+    throw new NpmError(
+      404,
+      `npm audit is not available for repository ${r.ep.repo.name}: it reaches no external connection to ask, so Hoard cannot tell whether these packages have advisories.`,
+    );
+  const path = kind === 'bulk' ? '-/npm/v1/security/advisories/bulk' : '-/npm/v1/security/audits/quick';
+  const client = r.svc.upstreams.client(link.connection);
+  const res = await forward(client, path, {
+    method: 'POST',
+    body,
+    contentType: r.ctx.get('content-type') || 'application/json',
+    contentEncoding: r.ctx.get('content-encoding') || undefined,
   });
+  relay(r, res);
+}
+
+/** `GET /-/npm/v1/attestations/{name}@{version}` and `/-/npm/v1/keys`: the external connection's, where the chain has one. */
+export async function upstreamOnly(r: NpmRequest, path: string): Promise<void> {
+  await r.authorizeRead();
+  const link = (await r.svc.packages.chains.chain(r.ep.repo, 'npm')).external;
+  if (!link) throw notFound(`Not found: repository ${r.ep.repo.name} reaches no external connection that could answer /-/${path.slice(0, 80)}.`);
+  relay(r, await forward(r.svc.upstreams.client(link.connection), `-/${path}`, { method: 'GET' }, 16 * 1024 * 1024));
+}
+
+function relay(r: NpmRequest, res: { status: number; type: string; body: string }): void {
+  if (res.status >= 500) throw badGateway(`The upstream answered ${res.status}.`);
+  r.ctx.status = res.status;
+  r.ctx.set('Cache-Control', 'no-store');
+  r.ctx.type = /json/.test(res.type) ? 'application/json' : 'text/plain';
+  r.ctx.body = res.body;
 }

@@ -14,10 +14,11 @@ import { parseName, splitPackagePath } from './names.js';
 import { decodeName, getDistTags, getPackument, getTarball, getVersion } from './read.js';
 import { putPackage } from './publish.js';
 import { changeDistTag, deletePackage, deleteTarball, putRevision } from './update.js';
-import { audit, legacyLogin, listTokens, ping, search, whoami } from './misc.js';
+import { audit, legacyLogin, listTokens, ping, search, upstreamOnly, whoami } from './misc.js';
 import { npmDataHooks, npmRefresher } from './refresh.js';
 
 const ENDPOINT = /^\/npm\/d\/([^/]+)\/([^/]+)\/(.*)$/;
+const ATTESTATIONS = /^npm\/v1\/attestations\/[\w@%.~/-]+$/;
 const LOGIN = /^-\/user\/org\.couchdb\.user:([^/]+)(?:\/-rev\/[^/]+)?$/;
 
 export function npmRouter(svc: Services): Router {
@@ -95,6 +96,7 @@ async function special(r: NpmRequest, path: string, method: string): Promise<voi
   if (path === 'npm/v1/tokens' && method === 'GET') return listTokens(r);
   if (path === 'npm/v1/security/advisories/bulk' && method === 'POST') return audit(r, 'bulk');
   if (path === 'npm/v1/security/audits/quick' && method === 'POST') return audit(r, 'quick');
+  if ((path === 'npm/v1/keys' || ATTESTATIONS.test(path)) && method === 'GET' && !path.includes('..')) return upstreamOnly(r, path);
   if (path.startsWith('user/token/') && method === 'DELETE') {
     // npm logout: tokens are signed, not stored, so there is nothing to revoke here; they expire.
     return sendJson(ctx, 200, { ok: true });

@@ -115,4 +115,22 @@ export function integrityFailure(e: unknown, what: string, connection: string): 
   return badGateway(`The tarball of ${what} from ${connection} does not match its published integrity; nothing was kept.`);
 }
 
+/**
+ * Passes a request the npm registry API answers for the whole registry (audit, attestations, signing
+ * keys, search) on to the upstream, and its answer back: status, type and body (at most `limit` bytes).
+ */
+export async function forward(
+  client: UpstreamClient,
+  path: string,
+  req: { method: 'GET' | 'POST'; body?: Buffer; contentType?: string; contentEncoding?: string },
+  limit = 64 * 1024 * 1024,
+): Promise<{ status: number; type: string; body: string }> {
+  const res =
+    req.method === 'POST'
+      ? await client.post(path, req.body ?? Buffer.alloc(0), { contentType: req.contentType, contentEncoding: req.contentEncoding, accept: 'application/json' })
+      : await client.get(path, { accept: 'application/json' });
+  const body = await UpstreamClient.text(res, limit);
+  return { status: res.status, type: res.headers['content-type'] ?? 'application/json', body };
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
