@@ -23,6 +23,8 @@ export interface TestHoard {
   env: Record<string, string>;
   /** an SDK client signed with the given key (root by default) */
   sdk(creds?: { accessKeyId: string; secretAccessKey: string }): CodeartifactClient;
+  /** Stops the server and starts it again on the same port, data folder, database and bucket. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -91,8 +93,12 @@ export async function startHoard(extraEnv: Record<string, string> = {}, opts: { 
         maxAttempts: 1,
       });
     },
+    async restart() {
+      await h.server.close();
+      h.server = await startServer(loadConfig({ ...env, HOARD_PORT: String(h.port) }), opts.log ?? pino({ level: process.env.HOARD_TEST_LOG ?? 'silent' }));
+    },
     async stop() {
-      await server.close();
+      await h.server.close();
       await dropDb?.();
       rmSync(dataDir, { recursive: true, force: true });
     },
