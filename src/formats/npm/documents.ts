@@ -1,8 +1,8 @@
-// The packument read path as a walk over the repository's read chain. One query returns the
-// package's precomputed document in the repository and every upstream holding it; a repository
-// whose own package blocks upstream versions (the default after a direct publish) is served alone.
-// Served bytes are kept in a small in-process cache keyed by the stored documents' ETags, which the
-// query checks on every request: a warm GET is one indexed lookup and a write, never stale.
+// The packument read path over the repository's read chain (core/chain.ts): one query returns the
+// package's precomputed document in every repository of the chain holding it, core says which are
+// visible and whether the external connection's packument (core/upstreams.ts) joins them; several
+// are merged. Served bytes are kept in the shared byte cache keyed by the members' ETags and the
+// external document's revision, which every request checks: never stale, merged once per change.
 import { brotliCompress, constants as zc, gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import semver from 'semver';
@@ -13,6 +13,7 @@ import type { RepositoryWithDomain } from '../../store/domains.js';
 import type { Services } from '../../services.js';
 import { etagOf, mergeDocuments, withBase } from './codec.js';
 import type { NpmName } from './names.js';
+import { byteCache } from '../shared/cache.js';
 import { PART, packumentFetcher, packumentKey } from './upstream.js';
 
 const gzipAsync = promisify(gzip);
@@ -28,37 +29,6 @@ export interface ServedDoc {
 }
 
 const CACHE_BYTES = 128 * 1024 * 1024;
-const MAX_ENTRY = 32 * 1024 * 1024;
-
-/** Least-recently-used by insertion order, bounded by body bytes. */
-class DocCache {
-  private readonly map = new Map<string, { sig: string; doc: ServedDoc; size: number }>();
-  private bytes = 0;
-  get(key: string) {
-    const e = this.map.get(key);
-    if (e) {
-      this.map.delete(key);
-      this.map.set(key, e);
-    }
-    return e;
-  }
-  set(key: string, sig: string, doc: ServedDoc) {
-    const size = doc.body.length;
-    const old = this.map.get(key);
-    if (old) {
-      this.bytes -= old.size;
-      this.map.delete(key);
-    }
-    if (size > MAX_ENTRY) return;
-    this.map.set(key, { sig, doc, size });
-    this.bytes += size;
-    for (const [k, v] of this.map) {
-      if (this.bytes <= CACHE_BYTES) break;
-      this.map.delete(k);
-      this.bytes -= v.size;
-    }
-  }
-}
 
 /** One document on the chain as the merge sees it: its text, what identifies it, when it changed. */
 interface Member {
@@ -68,7 +38,8 @@ interface Member {
 }
 
 export class PackumentReader {
-  private readonly cache = new DocCache();
+  /** served documents by repository, package, kind and base; `sig` names the members they were built from */
+  private readonly cache = byteCache<{ sig: string; doc: ServedDoc }>(CACHE_BYTES, (e) => e.doc.body.length);
 
   constructor(
     private readonly svc: Services,
@@ -123,7 +94,7 @@ export class PackumentReader {
       if (list.length === 0) return null;
     }
     const doc = build(list, kind, base);
-    this.cache.set(key, list.map((m) => m.sig).join(','), doc);
+    this.cache.set(key, { sig: list.map((m) => m.sig).join(','), doc });
     return doc;
   }
 
