@@ -16,7 +16,7 @@ import { Access } from './auth/access.js';
 import { TokenService } from './auth/tokens.js';
 import { DataPlaneAuth } from './auth/data-plane.js';
 import { controlPlaneRouter } from './api/control-plane.js';
-import { formatRouters } from './formats/index.js';
+import { formatAdapters } from './formats/index.js';
 import { PackageService } from './core/packages.js';
 import { Upstreams } from './core/upstreams.js';
 import { startCollector } from './core/collector.js';
@@ -146,7 +146,11 @@ export function buildApp(svc: Services): Koa {
     ctx.body = await registry.metrics();
   });
   app.use(ops.routes());
-  for (const r of formatRouters(svc)) app.use(r.routes()).use(r.allowedMethods());
+  for (const a of formatAdapters(svc)) {
+    if (a.refresher) svc.packages.registerRefresher(a.format, a.refresher);
+    if (a.dataHooks) svc.packages.registerDataHooks(a.format, a.dataHooks);
+    app.use(a.router.routes()).use(a.router.allowedMethods());
+  }
   const cp = controlPlaneRouter(svc);
   app.use(cp.routes());
   return app;

@@ -1,10 +1,12 @@
-// Every package-format adapter, mounted by server.ts (the only importer of adapters).
-import type Router from '@koa/router';
+// Every package-format adapter, handed to server.ts (the only importer of adapters).
 import type { Services } from '../services.js';
-import { npmRouter } from './npm/routes.js';
+import type { FormatAdapter } from './shared/adapter.js';
+import { npmAdapter } from './npm/index.js';
 import { pypiRouter } from './pypi/routes.js';
 import { mavenRouter } from './maven/routes.js';
 
-export function formatRouters(svc: Services): Router[] {
-  return [npmRouter(svc), pypiRouter(svc), mavenRouter(svc)];
+export type { FormatAdapter };
+
+export function formatAdapters(svc: Services): FormatAdapter[] {
+  return [npmAdapter(svc), { format: 'pypi', router: pypiRouter(svc) }, { format: 'maven', router: mavenRouter(svc) }];
 }

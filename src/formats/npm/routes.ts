@@ -15,17 +15,13 @@ import { decodeName, getDistTags, getPackument, getTarball, getVersion } from '.
 import { putPackage } from './publish.js';
 import { changeDistTag, deletePackage, deleteTarball, putRevision } from './update.js';
 import { audit, legacyLogin, listTokens, ping, search, upstreamOnly, whoami } from './misc.js';
-import { npmDataHooks, npmRefresher } from './refresh.js';
 
 const ENDPOINT = /^\/npm\/d\/([^/]+)\/([^/]+)\/(.*)$/;
 const ATTESTATIONS = /^npm\/v1\/attestations\/[\w@%.~/-]+$/;
 const LOGIN = /^-\/user\/org\.couchdb\.user:([^/]+)(?:\/-rev\/[^/]+)?$/;
 
-export function npmRouter(svc: Services): Router {
-  const data = new NpmData(svc.db);
+export function npmRouter(svc: Services, data: NpmData): Router {
   const reader = new PackumentReader(svc, data);
-  svc.packages.registerRefresher('npm', npmRefresher(data));
-  svc.packages.registerDataHooks('npm', npmDataHooks(data));
   const router = new Router();
   router.all(ENDPOINT, async (ctx) => {
     const [, seg, rawRepo, rest] = ENDPOINT.exec(ctx.path)!;
