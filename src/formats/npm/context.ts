@@ -2,7 +2,7 @@
 // for npm users (each refusal says how to get a token).
 import type { Context } from 'koa';
 import type { Services } from '../../services.js';
-import type { NpmData } from '../../core/npm.js';
+import type { NpmData } from './data.js';
 import { arn } from '../../core/names.js';
 import type { Principal } from '../../core/identity.js';
 import { authorize, type Endpoint } from '../shared/endpoint.js';

@@ -6,7 +6,7 @@
 import { brotliCompress, constants as zc, gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import semver from 'semver';
-import type { NpmData, DocKind } from '../../core/npm.js';
+import type { NpmData, DocKind } from './data.js';
 import type { ExternalLink } from '../../core/chain.js';
 import type { CachedDocument } from '../../core/upstreams.js';
 import type { RepositoryWithDomain } from '../../store/domains.js';

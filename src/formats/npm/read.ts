@@ -1,6 +1,6 @@
 // Read routes: packument (full or abbreviated), one version, tarballs (HEAD and Range), dist-tags.
 import { notFound, validation } from '../../errors.js';
-import type { NpmTarballRow } from '../../core/npm.js';
+import type { NpmTarballRow } from './data.js';
 import { coordsOf, parseName, tarballFile, versionFromFile, type NpmName } from './names.js';
 import { expectedIntegrity, fetchTarball, integrityFailure, packumentPath, PART } from './upstream.js';
 import { versionMetadata } from './refresh.js';

@@ -4,7 +4,7 @@
 // per-version entries serialised once, and the concatenation runs in the database: a rebuild ships
 // only the fixed parts (names, tags, readme) to it, never the versions' text.
 import { createHash } from 'node:crypto';
-import type { NpmData, NpmVersionListRow } from '../../core/npm.js';
+import type { NpmData, NpmVersionListRow } from './data.js';
 import type { PackageDataHooks, PackageTx } from '../../core/packages.js';
 import { documentParts, effectiveTags, versionEntries } from './codec.js';
 import { fromCoords, type NpmName } from './names.js';

@@ -4,7 +4,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../../services.js';
-import { NpmData } from '../../core/npm.js';
+import { NpmData } from './data.js';
 import { notFound } from '../../errors.js';
 import { openEndpoint, parseDomainSegment } from '../shared/endpoint.js';
 import { loginHint, NpmRequest } from './context.js';

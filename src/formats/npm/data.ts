@@ -1,9 +1,9 @@
 // The npm adapter's own data (dist-tags, precomputed packuments, serialised version entries), kept
-// in migrations/0002_npm.sql. The adapter reaches its tables only through here, as every face goes
-// through core/ rather than SQL. Writes take the PackageTx of the change, so they commit with it.
-import type { Db } from '../store/db.js';
-import { npmStore, type DocKind, type NpmDocRow, type NpmPackageRow, type NpmTarballRow, type NpmVersionListRow } from '../store/npm.js';
-import type { PackageTx } from './packages.js';
+// in migrations/0002_npm.sql and queried in store/npm.ts (a format's own tables are the one part of
+// store/ it may use directly). Writes take the PackageTx of the change, so they commit with it.
+import type { Db } from '../../store/db.js';
+import { npmStore, type DocKind, type NpmDocRow, type NpmPackageRow, type NpmTarballRow, type NpmVersionListRow } from '../../store/npm.js';
+import type { PackageTx } from '../../core/packages.js';
 
 export type { DocKind, NpmDocRow, NpmPackageRow, NpmTarballRow, NpmVersionListRow };
 
