@@ -7,17 +7,15 @@ import { domainFor, ownerOf, repoNames, repositoryFor } from '../resolve.js';
 const REPO_Q = { domain: { required: true }, 'domain-owner': {}, repository: { required: true } } as const;
 const PAGE_Q = { 'max-results': { type: 'int', min: 1, max: 1000 }, 'next-token': {} } as const;
 
-/** Adding a repository as an upstream needs AssociateWithDownstreamRepository on it. */
+/**
+ * Adding a repository as an upstream needs AssociateWithDownstreamRepository on that upstream,
+ * evaluated against the upstream repository itself: its own policy (and any Deny in it) counts,
+ * and an upstream that does not exist is refused before it is reported missing.
+ */
 async function checkUpstreamGrants(input: OpInput, domain: string, owner: string, upstreams: string[] | undefined) {
   for (const u of upstreams ?? []) {
     check('repository', 'upstreams.member.repositoryName', u);
-    await input.svc.access.require(input.caller, 'codeartifact:AssociateWithDownstreamRepository', {
-      scope: 'repository',
-      owner,
-      domainId: (await input.svc.domains.findDomain(owner, domain))?.id,
-      repositoryId: undefined,
-      resource: input.svc.domains.repositoryArn(owner, domain, u),
-    });
+    await repositoryFor(input, 'codeartifact:AssociateWithDownstreamRepository', { domain, owner, repository: u });
   }
 }
 
