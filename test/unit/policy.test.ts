@@ -88,7 +88,14 @@ describe('evaluate: same account', () => {
     { name: 'owner user with identity policy on this repository ARN', req: req(alice, { identityPolicies: [idAllow(READ, REPO)] }), allowed: true },
     { name: 'owner user with identity policy on another repository', req: req(alice, { identityPolicies: [idAllow(READ, SECRET_REPO)] }), allowed: false },
     { name: 'owner user with identity policy for another action', req: req(alice, { identityPolicies: [idAllow(PUBLISH)] }), allowed: false },
-    { name: 'owner user allowed by repository policy naming the account', req: req(alice, { repositoryPolicy: grant(aws(OWNER), READ) }), allowed: true, reason: /repository policy/ },
+    // An account principal delegates to the account: its users still need their identity policy.
+    { name: 'owner user, repository policy naming the account alone does not allow', req: req(alice, { repositoryPolicy: grant(aws(OWNER), READ) }), allowed: false, reason: /repository policy statement 1 allows account 111122223333.*also needs an identity policy/ },
+    { name: 'owner user, domain policy naming the account root ARN alone does not allow', req: req(alice, { domainPolicy: grant(aws(ownerRoot.arn), '*') }), allowed: false, reason: /domain policy statement 1 allows account 111122223333/ },
+    { name: 'owner user, domain policy naming the account, DeleteRepository (the reported case)', req: req(alice, { action: 'codeartifact:DeleteRepository', domainPolicy: grant(aws(ownerRoot.arn), 'codeartifact:*') }), allowed: false },
+    { name: 'owner user, account grant plus identity policy', req: req(alice, { identityPolicies: [idAllow(READ)], repositoryPolicy: grant(aws(OWNER), READ) }), allowed: true, reason: /identity policy/ },
+    { name: 'owner user, account grant alongside a grant naming the user', req: req(alice, { repositoryPolicy: grant(aws(OWNER, alice.arn), READ) }), allowed: true, reason: /repository policy/ },
+    { name: 'owner root, repository policy naming its own account', req: req(ownerRoot, { repositoryPolicy: grant(aws(OWNER), READ) }), allowed: true },
+    { name: 'owner user, account grant does not beat a Deny naming the account', req: req(alice, { identityPolicies: [idAllow(READ)], repositoryPolicy: rp({ Effect: 'Deny', Principal: aws(OWNER), Action: READ }) }), allowed: false, reason: /explicit deny/ },
     { name: 'owner user allowed by domain policy naming the user', req: req(alice, { domainPolicy: grant(aws(alice.arn), READ) }), allowed: true, reason: /domain policy/ },
     { name: 'owner user, repository policy naming another user', req: req(alice, { repositoryPolicy: grant(aws(`arn:aws:iam::${OWNER}:user/carol`), READ) }), allowed: false },
     { name: 'owner user, domain action ignores the repository policy', req: req(alice, { scope: 'domain', action: 'codeartifact:DescribeDomain', resource: DOMAIN, repositoryPolicy: grant('*', '*') }), allowed: false },
@@ -113,6 +120,10 @@ describe('evaluate: cross account', () => {
     { name: 'other user, identity policy but no resource grants', req: req(bob, { identityPolicies: [idAllow(READ)] }), allowed: false },
     { name: 'other user, identity policy, repository grant, no domain grant', req: req(bob, { identityPolicies: [idAllow(READ)], repositoryPolicy: grant(aws(OTHER), READ) }), allowed: false, reason: /does not admit/ },
     { name: 'other user, grants naming the user ARN', req: req(bob, { identityPolicies: [idAllow(READ)], repositoryPolicy: grant(aws(bob.arn), READ), domainPolicy: domainGat(aws(bob.arn)) }), allowed: true },
+    { name: 'other user, account grants plus its identity policy (account principal works across accounts)', req: req(bob, { identityPolicies: [idAllow(READ)], repositoryPolicy: grant(aws(`arn:aws:iam::${OTHER}:root`), READ), domainPolicy: domainGat(aws(`arn:aws:iam::${OTHER}:root`)) }), allowed: true },
+    { name: 'other user, account grants without its identity policy', req: req(bob, { repositoryPolicy: grant(aws(`arn:aws:iam::${OTHER}:root`), READ), domainPolicy: domainGat(aws(`arn:aws:iam::${OTHER}:root`)) }), allowed: false, reason: /no identity policy allows/ },
+    { name: 'other user, account grant on the repository, domain does not admit', req: req(bob, { identityPolicies: [idAllow(READ)], repositoryPolicy: grant(aws(OTHER), READ), domainPolicy: grant(aws(OTHER), PUBLISH) }), allowed: false, reason: /does not admit/ },
+    { name: 'other user, domain action with account grant and identity policy', req: req(bob, { scope: 'domain', action: 'codeartifact:DescribeDomain', resource: DOMAIN, identityPolicies: [idAllow('codeartifact:DescribeDomain')], domainPolicy: grant(aws(OTHER), 'codeartifact:DescribeDomain') }), allowed: true },
     { name: 'other user, grants naming a different user', req: req(bob, { identityPolicies: [idAllow(READ)], repositoryPolicy: grant(aws(ciBot.arn), READ), domainPolicy: domainGat(aws(ciBot.arn)) }), allowed: false },
     { name: 'other root, GetAuthorizationToken with domain grant', req: req(otherRoot, { scope: 'domain', action: GAT, resource: DOMAIN, domainPolicy: domainGat() }), allowed: true },
     { name: 'other root, GetAuthorizationToken without domain policy', req: req(otherRoot, { scope: 'domain', action: GAT, resource: DOMAIN }), allowed: false, reason: /domain has no resource policy/ },
@@ -226,8 +237,8 @@ describe('evaluate: NotAction and NotResource', () => {
     { name: 'Deny with NotAction spares the listed action', req: req(alice, { identityPolicies: [idAllow('*')], repositoryPolicy: rp({ Effect: 'Deny', Principal: '*', NotAction: READ }) }), allowed: true },
     { name: 'NotResource allows other resources', req: req(alice, { identityPolicies: [allButSecret] }), allowed: true },
     { name: 'NotResource does not allow the listed resource', req: req(alice, { resource: SECRET_REPO, identityPolicies: [allButSecret] }), allowed: false },
-    { name: 'resource policy NotResource', req: req(alice, { repositoryPolicy: rp({ Effect: 'Allow', Principal: aws(OWNER), Action: PUBLISH, NotResource: RIGHT_PAD }), action: PUBLISH, resource: LEFT_PAD }), allowed: true },
-    { name: 'resource policy NotResource excludes', req: req(alice, { repositoryPolicy: rp({ Effect: 'Allow', Principal: aws(OWNER), Action: PUBLISH, NotResource: RIGHT_PAD }), action: PUBLISH, resource: RIGHT_PAD }), allowed: false },
+    { name: 'resource policy NotResource', req: req(alice, { repositoryPolicy: rp({ Effect: 'Allow', Principal: aws(alice.arn), Action: PUBLISH, NotResource: RIGHT_PAD }), action: PUBLISH, resource: LEFT_PAD }), allowed: true },
+    { name: 'resource policy NotResource excludes', req: req(alice, { repositoryPolicy: rp({ Effect: 'Allow', Principal: aws(alice.arn), Action: PUBLISH, NotResource: RIGHT_PAD }), action: PUBLISH, resource: RIGHT_PAD }), allowed: false },
   ]);
 });
 
