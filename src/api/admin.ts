@@ -62,6 +62,18 @@ export const adminOps: Operation[] = [
     },
   },
   {
+    name: 'DeleteUser',
+    method: 'DELETE',
+    path: '/admin/v1/users',
+    query: { ...ACCOUNT_Q, userName: { required: true } },
+    body: 'none',
+    async run(input) {
+      const account = await targetAccount(input);
+      await input.svc.identity.deleteUser(account, input.q.userName as string);
+      return {};
+    },
+  },
+  {
     name: 'CreateAccessKey',
     method: 'POST',
     path: '/admin/v1/access-keys',

@@ -85,7 +85,7 @@ export const domainOps: Operation[] = [
       });
       const d = await domainFor(input, 'codeartifact:GetAuthorizationToken', q.domain as string, owner);
       const { token, expiration } = svc.tokens.issue(
-        { sub: caller.arn, acct: caller.accountId, domain: d.name, owner: d.owner },
+        { sub: caller.arn, acct: caller.accountId, domain: d.name, owner: d.owner, pid: caller.id },
         duration,
       );
       return { authorizationToken: token, expiration };
