@@ -4,8 +4,12 @@
 // it for non-S3 services, so requests signed by either verify here:
 //   - canonical URI: the path as sent (already percent-encoded), dot segments and empty segments removed,
 //     then URI-encoded once more ("double encoding"), with '/' kept;
-//   - canonical query: every pair percent-decoded and re-encoded per RFC 3986, sorted by encoded key then
-//     value; a key without '=' gets an empty value; X-Amz-Signature is excluded;
+//   - canonical query: every pair decoded exactly as the server reads the query (WHATWG
+//     application/x-www-form-urlencoded, i.e. URLSearchParams, which Koa's ctx.query uses: '+' is a
+//     space, a malformed %-escape stays literal, bytes that are not UTF-8 become U+FFFD), then re-encoded
+//     per RFC 3986 and sorted by encoded key then value; a key without '=' gets an empty value;
+//     X-Amz-Signature is excluded. So a signature holds exactly when the values the server reads are
+//     the ones that were signed ('a+b' on the wire is "a b", never the "a+b" a client signed as a%2Bb);
 //   - canonical headers: exactly the SignedHeaders list, values trimmed with whitespace runs collapsed,
 //     multiple values joined with ',';
 //   - payload hash: the x-amz-content-sha256 header when present (verbatim, which allows UNSIGNED-PAYLOAD),
@@ -357,25 +361,12 @@ function escapeUri(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
-/** Split a raw query string into decoded [key, value] pairs; a key without '=' gets ''. '+' stays '+'. */
+/**
+ * Split a raw query string into decoded [key, value] pairs exactly as the server reads them:
+ * URLSearchParams is what Koa's ctx.query is built from ('+' is a space; a key without '=' gets '').
+ */
 function parseQuery(raw: string): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  for (const piece of raw.split('&')) {
-    if (piece === '') continue;
-    const eq = piece.indexOf('=');
-    const k = eq < 0 ? piece : piece.slice(0, eq);
-    const v = eq < 0 ? '' : piece.slice(eq + 1);
-    pairs.push([safeDecode(k), safeDecode(v)]);
-  }
-  return pairs;
+  return [...new URLSearchParams(raw)];
 }
 
 function canonicalQueryString(pairs: Array<[string, string]>): string {
@@ -436,7 +427,7 @@ export async function signRequest(input: {
 
   // The query object is built from the URL exactly as it will be sent, so the verifier (which re-parses
   // the raw query string) computes the same canonical query.
-  const query: Record<string, string | string[]> = {};
+  const query: Record<string, string | string[]> = Object.create(null);
   for (const [k, v] of parseQuery(url.search.replace(/^\?/, ''))) {
     const prev = query[k];
     if (prev === undefined) query[k] = v;
