@@ -222,7 +222,7 @@ export class DomainService {
 
   async associateExternalConnection(d: DomainRow, name: string, connection: string): Promise<RepositoryDescription> {
     check('externalConnection', 'externalConnection', connection);
-    const format = EXTERNAL_CONNECTIONS[connection];
+    const format = Object.hasOwn(EXTERNAL_CONNECTIONS, connection) ? EXTERNAL_CONNECTIONS[connection] : undefined;
     if (!format)
       throw validation(
         `External connection ${connection} is not supported; use one of ${Object.keys(EXTERNAL_CONNECTIONS).join(', ')}.`,

@@ -297,6 +297,8 @@ describe('evaluate: conditions', () => {
     { name: 'IfExists passes when the key is missing', req: withCond({ StringEqualsIfExists: { 'hoard:Team': 'web' } }), allowed: true },
     { name: 'IfExists tests the key when present (match)', req: withCond({ StringEqualsIfExists: { 'hoard:Team': 'web' } }, alice, { 'hoard:Team': 'web' }), allowed: true },
     { name: 'IfExists tests the key when present (no match)', req: withCond({ StringEqualsIfExists: { 'hoard:Team': 'web' } }, alice, { 'hoard:Team': 'ops' }), allowed: false },
+    { name: 'a condition key named "__proto__" is a key like any other (absent here, so the Allow does not apply)', req: withCond({ StringEquals: { ['__proto__']: 'x' } }), allowed: false },
+    { name: 'a condition key named "__proto__" matches when the request has it', req: withCond({ StringEquals: { ['__proto__']: 'x' } }, alice, { ['__proto__']: 'x' }), allowed: true },
     { name: 'undefined context value counts as missing', req: withCond({ StringEquals: { 'aws:username': 'alice' } }, alice, { 'aws:username': undefined }), allowed: false },
     { name: 'Null true: key absent', req: withCond({ Null: { 'hoard:Team': 'true' } }), allowed: true },
     { name: 'Null true: key present', req: withCond({ Null: { 'aws:username': 'true' } }), allowed: false },

@@ -480,6 +480,13 @@ describe('verifySigV4: requests signed by @smithy/signature-v4 (JS SDK v3)', () 
         /ISO-8601/,
       );
     });
+    it('SignedHeaders naming Object.prototype members: a mismatch, never a TypeError', async () => {
+      const req = await smithySign(GET_INPUT);
+      for (const extra of ['constructor', '__proto__', 'tostring', 'hasownproperty']) {
+        const auth = req.headers.authorization.replace('SignedHeaders=', `SignedHeaders=${extra};`);
+        await expectSigError(verifySigV4({ ...req, headers: { ...req.headers, authorization: auth } }, opts()), 'InvalidSignatureException', 403, MISMATCH);
+      }
+    });
     it('SignedHeaders without host', async () => {
       const auth = String(get.headers.authorization).replace(/SignedHeaders=[^,]+/, 'SignedHeaders=x-amz-date');
       await expectSigError(verifySigV4(withAuth(auth), opts()), 'IncompleteSignatureException', 400, /'Host'/);
