@@ -14,6 +14,7 @@ const USAGE = `usage:
               [--settings FILE] [--endpoint-url URL] [--dry-run] [--json]
   hoard admin create-account [--account-id ID] [--json]
   hoard admin create-user --user-name NAME [--account ID] [--json]
+  hoard admin delete-user --user-name NAME [--account ID] [--json]
   hoard admin create-access-key [--user-name NAME] [--account ID] [--json]
   hoard admin delete-access-key --access-key-id KEY [--account ID] [--json]
   hoard admin put-user-policy --user-name NAME --policy-document JSON|file://PATH [--account ID] [--json]
@@ -154,6 +155,9 @@ async function adminCommand(args: string[]): Promise<number> {
       break;
     case 'create-user':
       out = await call(opts, 'hoard', 'POST', '/admin/v1/users', { account: values.account, userName: need('user-name') }, {});
+      break;
+    case 'delete-user':
+      out = await call(opts, 'hoard', 'DELETE', '/admin/v1/users', { account: values.account, userName: need('user-name') });
       break;
     case 'create-access-key':
       out = await call(opts, 'hoard', 'POST', '/admin/v1/access-keys', { account: values.account, userName: values['user-name'] }, {});

@@ -4,9 +4,9 @@
 import { accessDenied, validation } from '../errors.js';
 import { check } from '../core/names.js';
 import { parsePolicy, PolicyValidationError } from '../auth/policy.js';
-import { body, type OpInput, type Operation } from './operation.js';
+import { body, op, type Operation, type PreInput } from './operation.js';
 
-async function targetAccount(input: OpInput): Promise<string> {
+async function targetAccount(input: PreInput): Promise<string> {
   const { caller, svc } = input;
   if (caller.kind !== 'root') throw accessDenied('Only an account root may use the admin API.');
   const requested = input.q.account as string | undefined;
@@ -21,34 +21,36 @@ async function targetAccount(input: OpInput): Promise<string> {
 const ACCOUNT_Q = { account: {} } as const;
 
 export const adminOps: Operation[] = [
-  {
+  op({
     name: 'CreateAccount',
     method: 'POST',
     path: '/admin/v1/accounts',
     query: { accountId: {} },
     body: 'json',
-    async run({ caller, svc, q }) {
+    async authorize({ caller, svc }) {
       if (caller.kind !== 'root' || !(await svc.identity.isOperator(caller.accountId)))
         throw accessDenied("Only the operator account's root may create accounts.");
+    },
+    async run({ svc, q }) {
       const created = await svc.identity.createAccount(q.accountId as string | undefined);
       return {
         account: { accountId: created.accountId, rootArn: `arn:aws:iam::${created.accountId}:root` },
         accessKey: { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey },
       };
     },
-  },
-  {
+  }),
+  op({
     name: 'CreateUser',
     method: 'POST',
     path: '/admin/v1/users',
     query: { ...ACCOUNT_Q, userName: { required: true } },
     body: 'json',
-    async run(input) {
-      const account = await targetAccount(input);
+    authorize: targetAccount,
+    async run(input, account) {
       const user = await input.svc.identity.createUser(account, input.q.userName as string);
       return { user: { userName: user.userName, arn: user.arn, accountId: user.accountId } };
     },
-  },
+  }),
   {
     name: 'ListUsers',
     method: 'GET',
@@ -62,13 +64,25 @@ export const adminOps: Operation[] = [
     },
   },
   {
+    name: 'DeleteUser',
+    method: 'DELETE',
+    path: '/admin/v1/users',
+    query: { ...ACCOUNT_Q, userName: { required: true } },
+    body: 'none',
+    async run(input) {
+      const account = await targetAccount(input);
+      await input.svc.identity.deleteUser(account, input.q.userName as string);
+      return {};
+    },
+  },
+  op({
     name: 'CreateAccessKey',
     method: 'POST',
     path: '/admin/v1/access-keys',
     query: { ...ACCOUNT_Q, userName: {} },
     body: 'json',
-    async run(input) {
-      const account = await targetAccount(input);
+    authorize: targetAccount,
+    async run(input, account) {
       const k = await input.svc.identity.createAccessKey(account, input.q.userName as string | undefined);
       return {
         accessKey: {
@@ -79,7 +93,7 @@ export const adminOps: Operation[] = [
         },
       };
     },
-  },
+  }),
   {
     name: 'DeleteAccessKey',
     method: 'DELETE',
@@ -92,14 +106,14 @@ export const adminOps: Operation[] = [
       return {};
     },
   },
-  {
+  op({
     name: 'PutUserPolicy',
     method: 'PUT',
     path: '/admin/v1/user-policy',
     query: { ...ACCOUNT_Q, userName: { required: true } },
     body: 'json',
-    async run(input) {
-      const account = await targetAccount(input);
+    authorize: targetAccount,
+    async run(input, account) {
       const doc = body.str(input.body, 'policyDocument', true)!;
       check('policyDocument', 'policyDocument', doc);
       try {
@@ -111,7 +125,7 @@ export const adminOps: Operation[] = [
       await input.svc.identity.putUserPolicy(account, input.q.userName as string, doc);
       return {};
     },
-  },
+  }),
   {
     name: 'DeleteUserPolicy',
     method: 'DELETE',

@@ -1,11 +1,12 @@
 // Mounts the CodeArtifact REST API (/v1/...) and Hoard's admin API (/admin/v1/...): SigV4 on every
-// request, bodies read within limits and hashed for the signature, AWS error shapes on failure.
+// request, checked before the body is read, then each operation's authorize, and only then the
+// body (within limits, hashed for the signature); AWS error shapes on failure.
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { HoardError, validation } from '../errors.js';
 import type { Principal } from '../core/identity.js';
-import { verifySigV4 } from '../auth/sigv4.js';
+import { beginSigV4, type PendingSignature } from '../auth/sigv4.js';
 import type { Services } from '../services.js';
 import { parseJsonObject, sendAwsError, awsErrorFrom, toWire } from './wire.js';
 import { readBody } from '../formats/shared/body.js';
@@ -46,16 +47,30 @@ export function controlPlaneRouter(svc: Services, extra: Operation[] = []): Rout
 
 function mount(router: Router, svc: Services, ops: Operation[], service: string) {
   for (const op of ops) {
+    if (op.body === 'json' && !op.authorize) throw new Error(`${op.name} reads a body, so it must declare authorize (operation.ts)`);
     router.register(op.path, [op.method], async (ctx: Context) => {
       try {
+        // 1. Credentials, before anything else: missing, malformed, expired or unknown ones are
+        //    refused without reading the body; with a declared payload hash the signature is
+        //    verified here too.
+        const { caller, signature } = await authenticate(ctx, svc, service, op);
+        ctx.state.principal = caller.arn;
+        const readVerified = async () => {
+          const raw = await readBody(ctx.req, svc.config.maxBodyBytes);
+          signature.completeWithBody(createHash('sha256').update(raw).digest('hex'));
+          return raw;
+        };
+        // A signature over a body not yet read (botocore sends no payload hash): nothing is decided
+        // for the caller until it is verified, so the (bounded) body is read first.
+        let raw = op.body === 'json' && !signature.verified ? await readVerified() : null;
         const q = parseQuery(op, ctx.query as Record<string, string | string[] | undefined>);
-        const raw = op.body === 'json' ? await readBody(ctx.req, svc.config.maxBodyBytes) : null;
         if (op.body === 'none' && Number(ctx.get('content-length') || 0) > svc.config.maxBodyBytes)
           throw validation('This operation takes no request body.');
-        const caller = await authenticate(ctx, svc, service, raw);
-        ctx.state.principal = caller.arn;
-        const body = raw ? parseJsonObject(raw) : {};
-        const result = await op.run({ q, body, caller, svc, ctx });
+        // 2. Permission for the resource the query names, then (3.) the body.
+        const pre = { q, caller, svc, ctx };
+        const granted = op.authorize ? await op.authorize(pre) : undefined;
+        if (op.body === 'json' && raw === null) raw = await readVerified();
+        const result = await op.run({ ...pre, body: raw ? parseJsonObject(raw) : {} }, granted);
         if (result === undefined) return; // the handler wrote the response itself (streams)
         ctx.status = 200;
         ctx.type = 'application/json';
@@ -69,21 +84,27 @@ function mount(router: Router, svc: Services, ops: Operation[], service: string)
   }
 }
 
-async function authenticate(ctx: Context, svc: Services, service: string, body: Buffer | null): Promise<Principal> {
+/**
+ * Verifies what the request head allows (beginSigV4): the payload hash is the empty body's for
+ * operations without one, declared in x-amz-content-sha256 for streamed ones, and for JSON bodies
+ * either declared or (signature.verified false) computed once the body is read.
+ */
+async function authenticate(ctx: Context, svc: Services, service: string, op: Operation): Promise<{ caller: Principal; signature: PendingSignature }> {
   let principal: Principal | null = null;
-  const rawUrl = ctx.req.url ?? '/';
-  const qi = rawUrl.indexOf('?');
-  await verifySigV4(
+  const declared = ctx.get('x-amz-content-sha256') !== '';
+  const signature = await beginSigV4(
     {
       method: ctx.method,
-      path: qi < 0 ? rawUrl : rawUrl.slice(0, qi),
-      query: qi < 0 ? '' : rawUrl.slice(qi + 1),
+      // As Koa reads them (parseurl): the raw path, and the query the operation will see.
+      path: ctx.path,
+      query: ctx.querystring,
       headers: ctx.req.headers,
-      payloadSha256: body ? createHash('sha256').update(body).digest('hex') : ctx.get('x-amz-content-sha256') ? null : EMPTY_SHA256,
+      payloadSha256: op.body === 'none' && !declared ? EMPTY_SHA256 : null,
     },
     {
       region: svc.config.region,
       service,
+      bodyLater: op.body === 'json',
       async lookupSecret(id) {
         const k = await svc.identity.resolveAccessKey(id);
         principal = k?.principal ?? null;
@@ -92,7 +113,7 @@ async function authenticate(ctx: Context, svc: Services, service: string, body: 
     },
   );
   if (!principal) throw new HoardError('Unauthenticated', 'The security token included in the request is invalid.');
-  return principal;
+  return { caller: principal, signature };
 }
 
 const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');

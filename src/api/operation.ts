@@ -15,12 +15,16 @@ export interface ParamSpec {
   max?: number;
 }
 
-export interface OpInput {
+/** What an operation knows before its body is read: the verified caller and the query. */
+export interface PreInput {
   q: Record<string, string | number | boolean | undefined>;
-  body: Record<string, unknown>;
   caller: Principal;
   svc: Services;
   ctx: Context;
+}
+
+export interface OpInput extends PreInput {
+  body: Record<string, unknown>;
 }
 
 export interface Operation {
@@ -30,8 +34,27 @@ export interface Operation {
   query: Record<string, ParamSpec>;
   /** 'json': read, limit and verify the whole body; 'stream': the handler streams it (payload hash from the header) */
   body: 'none' | 'json' | 'stream';
-  run(input: OpInput): Promise<unknown>;
+  /**
+   * Authorizes the caller for the resource the query names, BEFORE the body is read (required
+   * for 'json' operations; see control-plane.ts). What it returns (the domain or repository it
+   * found) is handed to run. Checks of resources named only in the body stay in run.
+   */
+  authorize?(input: PreInput): Promise<unknown>;
+  run(input: OpInput, granted: unknown): Promise<unknown>;
 }
+
+/** Declares an operation whose authorize hands run a typed result. */
+export function op<G>(
+  o: Omit<Operation, 'authorize' | 'run'> & { authorize(input: PreInput): Promise<G>; run(input: OpInput, granted: G): Promise<unknown> },
+): Operation {
+  return o;
+}
+
+/**
+ * For the rare operation whose resource is named only in its body (PutDomainPermissionsPolicy):
+ * nothing to check before the bounded read; run authorizes it.
+ */
+export const authorizedInRun = async (): Promise<void> => undefined;
 
 // The JS SDK appends this to some REST operations; it carries no meaning for us.
 const IGNORED = new Set(['x-id']);
@@ -40,7 +63,7 @@ export function parseQuery(op: Operation, raw: Record<string, string | string[] 
   const out: OpInput['q'] = {};
   for (const [k, v] of Object.entries(raw)) {
     if (IGNORED.has(k)) continue;
-    const spec = op.query[k];
+    const spec = Object.hasOwn(op.query, k) ? op.query[k] : undefined;
     if (!spec)
       throw validation(
         `Unknown query parameter '${k}' for ${op.name}; accepted: ${Object.keys(op.query).join(', ') || 'none'}.`,

@@ -4,15 +4,15 @@ import { notFound } from '../errors.js';
 import { check } from '../core/names.js';
 import type { DomainRow, RepositoryWithDomain } from '../store/domains.js';
 import type { AccessOptions } from '../auth/access.js';
-import type { OpInput } from './operation.js';
+import type { PreInput } from './operation.js';
 
 /** domain-owner is optional everywhere: absent means the caller's own account. */
-export function ownerOf(input: OpInput, value?: unknown): string {
+export function ownerOf(input: PreInput, value?: unknown): string {
   const v = (value ?? input.q['domain-owner']) as string | undefined;
   return v === undefined ? input.caller.accountId : check('accountId', 'domainOwner', v);
 }
 
-export async function domainFor(input: OpInput, action: string, name: string, owner: string, opts?: AccessOptions): Promise<DomainRow> {
+export async function domainFor(input: PreInput, action: string, name: string, owner: string, opts?: AccessOptions): Promise<DomainRow> {
   const { svc, caller } = input;
   const d = await svc.domains.findDomain(owner, name);
   await svc.access.require(
@@ -26,7 +26,7 @@ export async function domainFor(input: OpInput, action: string, name: string, ow
 }
 
 export async function repositoryFor(
-  input: OpInput,
+  input: PreInput,
   action: string,
   names: { domain: string; repository: string; owner: string },
   opts?: AccessOptions & { resource?: string },
@@ -54,7 +54,7 @@ export async function repositoryFor(
 }
 
 /** The (domain, domain-owner, repository) query triple most operations take. */
-export function repoNames(input: OpInput) {
+export function repoNames(input: PreInput) {
   return {
     domain: check('domain', 'domain', input.q.domain as string),
     repository: input.q.repository as string,

@@ -57,13 +57,10 @@ export class Access {
     });
   }
 
-  /** Throws AccessDenied with AWS's wording when the evaluator says no. */
+  /** Throws AccessDenied with AWS's wording when the evaluator says no (see deniedMessage). */
   async require(principal: Principal, action: string, target: AccessTarget, opts: AccessOptions = {}): Promise<void> {
     const d = await this.allowed(principal, action, target, opts);
-    if (!d.allowed)
-      throw accessDenied(
-        `User: ${principal.arn === '*' ? 'anonymous' : principal.arn} is not authorized to perform: ${action} on resource: ${target.resource} because ${d.reason}`,
-      );
+    if (!d.allowed) throw accessDenied(deniedMessage(principal, target.owner, action, target.resource, d.reason));
   }
 
   private parse(text: string, kind: 'identity' | 'resource'): PolicyDocument {
@@ -76,4 +73,22 @@ export class Access {
     }
     return doc;
   }
+}
+
+/** A principal of another account than the one owning the resource (anonymous is no account's). */
+export function isOtherAccount(principal: Principal, owner: string): boolean {
+  return principal.kind !== 'anonymous' && principal.accountId !== owner;
+}
+
+/**
+ * The AccessDenied message, worded as AWS words it. The owning account's principals are told why
+ * (the missing grant, the Deny statement). Another account is told only what it asked: the same
+ * words whether the resource is missing, not shared with it, or denied to it, so it can learn
+ * neither which domains and repositories exist nor the owner's statement ids. `action` null
+ * means the request as a whole (a package-manager request, before its action is known).
+ */
+export function deniedMessage(principal: Principal, owner: string, action: string | null, resource: string, reason: string): string {
+  const who = `User: ${principal.arn === '*' ? 'anonymous' : principal.arn} is not authorized to perform`;
+  const what = `${action === null ? ' this request' : `: ${action}`} on resource: ${resource}`;
+  return isOtherAccount(principal, owner) ? `${who}${what}` : `${who}${what} because ${reason}`;
 }

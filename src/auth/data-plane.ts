@@ -13,13 +13,7 @@ export interface DataPlaneCaller {
   expiresAt?: number;
 }
 
-const CACHE_MS = 5_000;
-
 export class DataPlaneAuth {
-  // Token subjects resolve to principals on every request; a short cache keeps that off the hot
-  // path while a deleted user still loses access within seconds.
-  private readonly cache = new Map<string, { p: Principal | null; at: number }>();
-
   constructor(
     private readonly tokens: TokenService,
     private readonly identity: IdentityService,
@@ -51,18 +45,15 @@ export class DataPlaneAuth {
       throw unauthenticated(
         `This token was issued for domain ${claims.domain} (owner ${claims.owner}), not ${domain} (owner ${owner}); get a token for this domain.`,
       );
-    const principal = await this.principal(claims.sub);
-    if (!principal) throw unauthenticated('The principal this token was issued to no longer exists.');
-    return { principal, via, expiresAt: claims.exp };
-  }
-
-  private async principal(arn: string): Promise<Principal | null> {
-    const hit = this.cache.get(arn);
-    const now = Date.now();
-    if (hit && now - hit.at < CACHE_MS) return hit.p;
-    const p = await this.identity.principalByArn(arn);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(arn, { p, at: now });
-    return p;
+    // The subject is re-read on every request (through the identity lookup cache: 2 s, cleared at
+    // once by this server's own deletions), so a deleted user or key stops its tokens within that.
+    const subject = await this.identity.tokenSubject(claims.sub);
+    if (!subject || (claims.pid !== undefined && claims.pid !== subject.principal.id))
+      throw unauthenticated(`The principal this token was issued to (${claims.sub}) no longer exists; get a new token.`);
+    if (subject.tokensValidAfter !== null && claims.issuedAtMs < subject.tokensValidAfter)
+      throw unauthenticated(
+        `The authorization token was revoked: an access key of ${claims.sub} was deleted after it was issued; get a new token with a current key.`,
+      );
+    return { principal: subject.principal, via, expiresAt: claims.exp };
   }
 }

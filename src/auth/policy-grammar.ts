@@ -236,13 +236,14 @@ function conditionValue(v: unknown): string | null {
 
 function parseCondition(value: unknown, fail: (m: string) => never): ConditionBlock {
   if (!isObject(value)) return fail('"Condition" must be an object such as {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}');
-  const block: ConditionBlock = {};
+  // Keys are chosen by the policy's author: null-prototype maps, so "__proto__" is a key like any other.
+  const block: ConditionBlock = Object.create(null);
   for (const [opName, keys] of Object.entries(value)) {
     const op = parseOperator(opName);
     if (!op) fail(`unknown condition operator ${quote(opName)}; supported operators are ${CONDITION_OPERATORS.join(', ')}, with an optional IfExists suffix and ForAnyValue:/ForAllValues: prefix`);
     if (op!.base === 'Null' && (op!.ifExists || op!.set)) fail(`condition operator ${quote(opName)} is invalid; Null takes no IfExists suffix and no ForAnyValue:/ForAllValues: prefix`);
     if (!isObject(keys)) fail(`condition operator ${quote(opName)} must map condition keys to values, e.g. {"aws:PrincipalAccount": "111122223333"}`);
-    const parsedKeys: Record<string, string[]> = {};
+    const parsedKeys: Record<string, string[]> = Object.create(null);
     for (const [key, raw] of Object.entries(keys as Record<string, unknown>)) {
       if (key === '') fail(`condition operator ${quote(opName)} has an empty condition key`);
       const list = Array.isArray(raw) ? raw : [raw];

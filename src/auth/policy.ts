@@ -14,15 +14,18 @@
 //     exact, wildcards; an absent Resource in a resource policy means '*'), and its Condition
 //     holds. A resource-policy statement must also match the principal: '*' matches everyone,
 //     anonymous included; an account (id or arn:aws:iam::X:root) matches every principal of
-//     account X, root and users; a user ARN matches that user. NotPrincipal applies to
-//     everyone it does not match, but never *grants* anonymous access (only '*' does).
+//     account X, root and users, but as IAM's account principal it *delegates* to that account
+//     (see 4); a user ARN matches that user. NotPrincipal applies to everyone it does not
+//     match, but never *grants* anonymous access (only '*' does).
 //  2. An applicable Deny in any collected policy → denied (explicit deny wins, root included).
 //  3. Anonymous: allowed only by a resource-policy Allow whose Principal is '*': the repository
 //     or the domain policy for scope 'repository', the domain policy for scope 'domain';
 //     never for scope 'global'.
 //  4. Same account (principal.accountId === resourceAccount), and scope 'global' for everyone:
 //     root → allowed; a user → allowed if an identity policy allows, or (not for 'global')
-//     the domain or repository policy allows.
+//     the domain or repository policy allows it by naming the user, '*' or (NotPrincipal) not
+//     excluding it. A grant to the account alone delegates to the account: its users still need
+//     their identity policy to allow, as in IAM.
 //  5. Cross account: the caller's side must allow (root: implicitly; a user: an identity
 //     policy) AND the owner's side must: scope 'domain' → the domain policy allows the action;
 //     scope 'repository' → the repository policy allows the action AND the domain policy
@@ -98,24 +101,37 @@ type Source = 'identity' | 'domain' | 'repository';
 /** The first applicable Allow and Deny of one set of policies, as labels for reasons. */
 interface Scan {
   allow?: string;
+  /** The first applicable Allow that names the principal itself (not only its account). */
+  allowDirect?: string;
   deny?: string;
 }
 
-function principalEntryMatches(entry: string, p: Principal): boolean {
-  if (entry === '*') return true;
-  if (p.kind === 'anonymous') return false;
+/** How a statement's principal element matches: the principal itself ('*', its ARN), or only its account. */
+type PrincipalMatch = 'direct' | 'account' | null;
+
+function principalEntryMatches(entry: string, p: Principal): PrincipalMatch {
+  if (entry === '*') return 'direct';
+  if (p.kind === 'anonymous') return null;
   const root = /^arn:aws:iam::(\d{12}):root$/.exec(entry);
-  if (root) return root[1] === p.accountId;
-  return p.kind === 'user' && entry === p.arn;
+  if (root) return root[1] !== p.accountId ? null : p.kind === 'root' ? 'direct' : 'account';
+  return p.kind === 'user' && entry === p.arn ? 'direct' : null;
 }
 
-function principalMatches(st: Statement, p: Principal): boolean {
-  if (st.principal) return st.principal.some((e) => principalEntryMatches(e, p));
-  if (st.notPrincipal) {
-    if (st.notPrincipal.some((e) => principalEntryMatches(e, p))) return false;
-    return !(p.kind === 'anonymous' && st.effect === 'Allow');
+function principalMatches(st: Statement, p: Principal): PrincipalMatch {
+  if (st.principal) {
+    let best: PrincipalMatch = null;
+    for (const e of st.principal) {
+      const m = principalEntryMatches(e, p);
+      if (m === 'direct') return m;
+      best ??= m;
+    }
+    return best;
   }
-  return false;
+  if (st.notPrincipal) {
+    if (st.notPrincipal.some((e) => principalEntryMatches(e, p) !== null)) return null;
+    return p.kind === 'anonymous' && st.effect === 'Allow' ? null : 'direct';
+  }
+  return null;
 }
 
 function statementApplies(st: Statement, action: string, resource: string, ctx: NormalizedContext): boolean {
@@ -142,10 +158,16 @@ function scan(
   const out: Scan = {};
   docs.forEach((doc, pi) => {
     doc.statements.forEach((st, si) => {
-      if (principal && !principalMatches(st, principal)) return;
+      // Identity policies (principal null) belong to the principal: their statements are direct.
+      const match = principal ? principalMatches(st, principal) : 'direct';
+      if (match === null) return;
       if (!statementApplies(st, action, resource, ctx)) return;
-      if (st.effect === 'Deny') out.deny ??= label(source, st, si, pi, docs.length);
-      else out.allow ??= label(source, st, si, pi, docs.length);
+      const name = label(source, st, si, pi, docs.length);
+      if (st.effect === 'Deny') out.deny ??= name;
+      else {
+        out.allow ??= name;
+        if (match === 'direct') out.allowDirect ??= name;
+      }
     });
   });
   return out;
@@ -202,9 +224,15 @@ export function evaluate(req: EvaluationRequest): Decision {
   if (scope === 'global' || p.accountId === req.resourceAccount) {
     if (p.kind === 'root') return allow('root of the owning account');
     if (identity.allow) return allow(`allowed by ${identity.allow}`);
-    if (repo.allow) return allow(`allowed by ${repo.allow}`);
-    if (domain.allow) return allow(`allowed by ${domain.allow}`);
+    if (repo.allowDirect) return allow(`allowed by ${repo.allowDirect}`);
+    if (domain.allowDirect) return allow(`allowed by ${domain.allowDirect}`);
     if (scope === 'global') return deny(`no identity policy allows ${action} on "*"`);
+    const delegated = repo.allow ?? domain.allow;
+    if (delegated)
+      return deny(
+        `${delegated} allows account ${p.accountId}, which delegates to the account: ` +
+          `${p.arn} also needs an identity policy that allows ${action} on ${resource}`,
+      );
     return deny(`no identity policy or resource policy allows ${action} on ${resource} for ${p.arn}`);
   }
 

@@ -1,15 +1,20 @@
-// AWS Signature Version 4 verification (server side) and signing (client side).
+// AWS Signature Version 4 verification (server side); signing for Hoard's own clients is in
+// ./sigv4-sign.ts, the canonicalization both share in ./sigv4-canonical.ts.
 //
 // The canonical request is rebuilt the way both the JS SDK v3 (@smithy/signature-v4) and botocore build
 // it for non-S3 services, so requests signed by either verify here:
 //   - canonical URI: the path as sent (already percent-encoded), dot segments and empty segments removed,
 //     then URI-encoded once more ("double encoding"), with '/' kept;
-//   - canonical query: every pair percent-decoded and re-encoded per RFC 3986, sorted by encoded key then
-//     value; a key without '=' gets an empty value; X-Amz-Signature is excluded;
+//   - canonical query: every pair decoded exactly as the server reads the query (WHATWG
+//     application/x-www-form-urlencoded, i.e. URLSearchParams, which Koa's ctx.query uses: '+' is a
+//     space, a malformed %-escape stays literal, bytes that are not UTF-8 become U+FFFD), then re-encoded
+//     per RFC 3986 and sorted by encoded key then value; a key without '=' gets an empty value;
+//     X-Amz-Signature is excluded. So a signature holds exactly when the values the server reads are
+//     the ones that were signed ('a+b' on the wire is "a b", never the "a+b" a client signed as a%2Bb);
 //   - canonical headers: exactly the SignedHeaders list, values trimmed with whitespace runs collapsed,
 //     multiple values joined with ',';
 //   - payload hash: the x-amz-content-sha256 header when present (verbatim, which allows UNSIGNED-PAYLOAD),
-//     else the SHA-256 of the body the server read.
+//     else the SHA-256 of the body the server read (beginSigV4 checks everything else before the body).
 // Signing-key derivation comes from @smithy/signature-v4 (getSigningKey) with @aws-crypto/sha256-js; the
 // signature comparison is constant time.
 
@@ -18,12 +23,11 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import {
   ALGORITHM_IDENTIFIER,
   KEY_TYPE_IDENTIFIER,
-  SignatureV4,
   UNSIGNED_PAYLOAD,
   createScope,
-  getCanonicalQuery,
   getSigningKey,
 } from '@smithy/signature-v4';
+import { canonicalHeaderValue, canonicalPath, canonicalQueryString, headerValue, parseQuery, type Headers } from './sigv4-canonical.js';
 
 export interface SignedRequest {
   method: string;
@@ -32,7 +36,7 @@ export interface SignedRequest {
   /** The raw query string without '?', may be ''. */
   query: string;
   /** Node's lower-cased IncomingHttpHeaders. */
-  headers: Record<string, string | string[] | undefined>;
+  headers: Headers;
   /**
    * Hex SHA-256 of the body the server read; null when the body is streamed and not yet read (then the
    * x-amz-content-sha256 header value is used and the caller verifies the body against it later).
@@ -98,10 +102,37 @@ interface ParsedAuth {
 // ---------------------------------------------------------------------------------------------------------
 // Verification
 
-export async function verifySigV4(
-  req: SignedRequest,
-  opts: VerifyOptions,
-): Promise<{ accessKeyId: string; signedAt: Date }> {
+/**
+ * A signature checked as far as the request head allows. When the payload hash is declared
+ * (x-amz-content-sha256, as the AWS SDK sends it) or the request has no body, the signature is
+ * verified at once; otherwise (botocore for non-S3 services) it covers the hash of a body not yet
+ * read, and completeWithBody verifies it once the body is read. Either way credentials that are
+ * missing, malformed, expired, out of scope or unknown are refused before any body is read.
+ */
+export interface PendingSignature {
+  accessKeyId: string;
+  signedAt: Date;
+  /** The signature itself is verified (only the body may still be checked against its hash). */
+  readonly verified: boolean;
+  /**
+   * With the hex SHA-256 of the body read: verifies the signature when it was waiting for the
+   * body, else checks the body against the declared x-amz-content-sha256. Throws SigV4Error.
+   */
+  completeWithBody(payloadSha256: string): void;
+}
+
+/** Verifies a request whose body (if any) was read, or whose payload hash is declared. */
+export async function verifySigV4(req: SignedRequest, opts: VerifyOptions): Promise<{ accessKeyId: string; signedAt: Date }> {
+  const p = await beginSigV4(req, opts);
+  return { accessKeyId: p.accessKeyId, signedAt: p.signedAt };
+}
+
+/**
+ * Checks what can be checked before the body. `bodyLater`: the body is read afterwards, so a
+ * header-form signature without a declared payload hash waits for completeWithBody instead of
+ * being refused (req.payloadSha256 is then null).
+ */
+export async function beginSigV4(req: SignedRequest, opts: VerifyOptions & { bodyLater?: boolean }): Promise<PendingSignature> {
   const pairs = parseQuery(req.query);
   const authHeader = headerValue(req.headers, 'authorization');
   const hasQueryAuth = pairs.some(([k]) => k === 'X-Amz-Algorithm');
@@ -135,8 +166,52 @@ export async function verifySigV4(
         `'${auth.scopeDate}' != '${auth.amzDate.slice(0, 8)}', from '${auth.amzDate}'.`,
     );
   }
+  checkTime(auth, signedAt, opts);
 
-  // Time.
+  // Key.
+  const secret = await opts.lookupSecret(auth.accessKeyId);
+  if (secret === null) throw unrecognized();
+  const verify = await signatureChecker(req, auth, pairs, secret);
+
+  // Payload hash that the signature covers.
+  const contentSha = headerValue(req.headers, 'x-amz-content-sha256');
+  const declaredMatches = (payloadSha256: string) => {
+    if (contentSha !== undefined && contentSha !== UNSIGNED_PAYLOAD && contentSha.toLowerCase() !== payloadSha256.toLowerCase())
+      throw invalid('The provided x-amz-content-sha256 header does not match what was computed.');
+  };
+  let verified = true;
+  if (contentSha !== undefined) {
+    verify([contentSha]);
+  } else if (auth.form === 'query' && (req.payloadSha256 !== null || !opts.bodyLater)) {
+    // Presigners use UNSIGNED-PAYLOAD (S3 style) or the hash of the (usually empty) body (smithy default).
+    verify([UNSIGNED_PAYLOAD, req.payloadSha256 ?? EMPTY_SHA256]);
+  } else if (req.payloadSha256 !== null) {
+    verify([req.payloadSha256.toLowerCase()]);
+  } else if (opts.bodyLater) {
+    verified = false;
+  } else {
+    throw incomplete(
+      'The request body was not read and no x-amz-content-sha256 header was provided; cannot compute the payload hash.',
+    );
+  }
+  // The signature covers the declared payload hash; check it against what the server read.
+  if (verified && req.payloadSha256 !== null) declaredMatches(req.payloadSha256);
+
+  return {
+    accessKeyId: auth.accessKeyId,
+    signedAt,
+    get verified() {
+      return verified;
+    },
+    completeWithBody(payloadSha256: string) {
+      if (verified) return declaredMatches(payloadSha256);
+      verify(auth.form === 'query' ? [UNSIGNED_PAYLOAD, payloadSha256.toLowerCase()] : [payloadSha256.toLowerCase()]);
+      verified = true;
+    },
+  };
+}
+
+function checkTime(auth: ParsedAuth, signedAt: Date, opts: VerifyOptions): void {
   const now = opts.now ?? new Date();
   const maxSkewMs = opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
   const skewMin = `${maxSkewMs / 60000} min.`;
@@ -162,33 +237,20 @@ export async function verifySigV4(
       );
     }
   }
+}
 
-  // Key.
-  const secret = await opts.lookupSecret(auth.accessKeyId);
-  if (secret === null) throw unrecognized();
-
-  // Payload hash that the signature covers.
-  const contentSha = headerValue(req.headers, 'x-amz-content-sha256');
-  let payloadCandidates: string[];
-  if (contentSha !== undefined) {
-    payloadCandidates = [contentSha];
-  } else if (auth.form === 'query') {
-    // Presigners use UNSIGNED-PAYLOAD (S3 style) or the hash of the (usually empty) body (smithy default).
-    payloadCandidates = [UNSIGNED_PAYLOAD, req.payloadSha256 ?? EMPTY_SHA256];
-  } else if (req.payloadSha256 !== null) {
-    payloadCandidates = [req.payloadSha256.toLowerCase()];
-  } else {
-    throw incomplete(
-      'The request body was not read and no x-amz-content-sha256 header was provided; cannot compute the payload hash.',
-    );
-  }
-
-  // Canonical request (minus the payload hash line) and signing key.
+/** The canonical request minus its payload-hash line, and a check of the signature over any of the given payload hashes. */
+async function signatureChecker(
+  req: SignedRequest,
+  auth: ParsedAuth,
+  pairs: Array<[string, string]>,
+  secret: string,
+): Promise<(payloadCandidates: string[]) => void> {
   const canonicalPrefix = [
     req.method.toUpperCase(),
     canonicalPath(req.path),
     canonicalQueryString(pairs),
-    auth.signedHeaders.map((h) => `${h}:${canonicalHeaderValue(req.headers[h])}`).join('\n') + '\n',
+    auth.signedHeaders.map((h) => `${h}:${canonicalHeaderValue(req.headers, h)}`).join('\n') + '\n',
     auth.signedHeaders.join(';'),
   ].join('\n');
   const scope = createScope(auth.scopeDate, auth.scopeRegion, auth.scopeService);
@@ -200,35 +262,24 @@ export async function verifySigV4(
     auth.scopeService,
   );
   const provided = /^[0-9a-f]{64}$/.test(auth.signature) ? Buffer.from(auth.signature, 'hex') : null;
-
-  let ok = false;
-  for (const payloadHash of payloadCandidates) {
-    const canonicalRequest = `${canonicalPrefix}\n${payloadHash}`;
-    const stringToSign = [
-      ALGORITHM_IDENTIFIER,
-      auth.amzDate,
-      scope,
-      createHash('sha256').update(canonicalRequest, 'utf8').digest('hex'),
-    ].join('\n');
-    const expected = createHmac('sha256', signingKey).update(stringToSign, 'utf8').digest();
-    // Always run the comparison (against a dummy when the provided value is malformed) so the time spent
-    // does not depend on where the signatures differ.
-    const equal = timingSafeEqual(expected, provided ?? Buffer.alloc(expected.length));
-    ok = (equal && provided !== null) || ok;
-  }
-  if (!ok) throw mismatch();
-
-  // The signature covers the declared payload hash; check it against what the server read.
-  if (
-    contentSha !== undefined &&
-    contentSha !== UNSIGNED_PAYLOAD &&
-    req.payloadSha256 !== null &&
-    contentSha.toLowerCase() !== req.payloadSha256.toLowerCase()
-  ) {
-    throw invalid('The provided x-amz-content-sha256 header does not match what was computed.');
-  }
-
-  return { accessKeyId: auth.accessKeyId, signedAt };
+  return (payloadCandidates) => {
+    let ok = false;
+    for (const payloadHash of payloadCandidates) {
+      const canonicalRequest = `${canonicalPrefix}\n${payloadHash}`;
+      const stringToSign = [
+        ALGORITHM_IDENTIFIER,
+        auth.amzDate,
+        scope,
+        createHash('sha256').update(canonicalRequest, 'utf8').digest('hex'),
+      ].join('\n');
+      const expected = createHmac('sha256', signingKey).update(stringToSign, 'utf8').digest();
+      // Always run the comparison (against a dummy when the provided value is malformed) so the time spent
+      // does not depend on where the signatures differ.
+      const equal = timingSafeEqual(expected, provided ?? Buffer.alloc(expected.length));
+      ok = (equal && provided !== null) || ok;
+    }
+    if (!ok) throw mismatch();
+  };
 }
 
 function parseAuthorizationHeader(
@@ -343,126 +394,5 @@ function formatAmzDate(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
 }
 
-function headerValue(headers: SignedRequest['headers'], name: string): string | undefined {
-  const v = headers[name];
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v.join(',') : v;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Canonicalization
-
-/** RFC 3986 encoding as the SDKs do it: everything but A-Z a-z 0-9 - _ . ~ is percent-encoded (UTF-8). */
-function escapeUri(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
-/** Split a raw query string into decoded [key, value] pairs; a key without '=' gets ''. '+' stays '+'. */
-function parseQuery(raw: string): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  for (const piece of raw.split('&')) {
-    if (piece === '') continue;
-    const eq = piece.indexOf('=');
-    const k = eq < 0 ? piece : piece.slice(0, eq);
-    const v = eq < 0 ? '' : piece.slice(eq + 1);
-    pairs.push([safeDecode(k), safeDecode(v)]);
-  }
-  return pairs;
-}
-
-function canonicalQueryString(pairs: Array<[string, string]>): string {
-  // getCanonicalQuery re-encodes, sorts by encoded key then by "key=value" and drops X-Amz-Signature.
-  const query: Record<string, string | string[]> = Object.create(null);
-  for (const [k, v] of pairs) {
-    const prev = query[k];
-    if (prev === undefined) query[k] = v;
-    else if (Array.isArray(prev)) prev.push(v);
-    else query[k] = [prev, v];
-  }
-  return getCanonicalQuery({ query } as Parameters<typeof getCanonicalQuery>[0]);
-}
-
-/** Same as SignatureV4Base.getCanonicalPath (and botocore's normalize_url_path + quote) for non-S3. */
-function canonicalPath(path: string): string {
-  const segments: string[] = [];
-  for (const seg of path.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') segments.pop();
-    else segments.push(seg);
-  }
-  const normalized =
-    (path.startsWith('/') ? '/' : '') + segments.join('/') + (segments.length > 0 && path.endsWith('/') ? '/' : '');
-  let encoded: string;
-  try {
-    encoded = escapeUri(normalized);
-  } catch {
-    // Lone surrogates cannot be encoded; such a path cannot have been signed by an SDK.
-    encoded = normalized;
-  }
-  return (encoded === '' ? '/' : encoded).replace(/%2F/g, '/');
-}
-
-function canonicalHeaderValue(v: string | string[] | undefined): string {
-  const trimAll = (s: string) => s.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
-  if (v === undefined) return '';
-  return Array.isArray(v) ? v.map(trimAll).join(',') : trimAll(v);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Signing (client side)
-
-/** Client side, for Hoard's own CLI and tests: sign a request the same way the AWS SDK does. */
-export async function signRequest(input: {
-  method: string;
-  url: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-  accessKeyId: string;
-  secretAccessKey: string;
-  region: string;
-  service: string;
-}): Promise<Record<string, string>> {
-  const url = new URL(input.url);
-  const headers: Record<string, string> = { ...(input.headers ?? {}) };
-  if (!Object.keys(headers).some((h) => h.toLowerCase() === 'host')) headers.host = url.host;
-
-  // The query object is built from the URL exactly as it will be sent, so the verifier (which re-parses
-  // the raw query string) computes the same canonical query.
-  const query: Record<string, string | string[]> = {};
-  for (const [k, v] of parseQuery(url.search.replace(/^\?/, ''))) {
-    const prev = query[k];
-    if (prev === undefined) query[k] = v;
-    else if (Array.isArray(prev)) prev.push(v);
-    else query[k] = [prev, v];
-  }
-
-  const signer = new SignatureV4({
-    service: input.service,
-    region: input.region,
-    credentials: { accessKeyId: input.accessKeyId, secretAccessKey: input.secretAccessKey },
-    sha256: Sha256,
-    uriEscapePath: true,
-    applyChecksum: input.body !== undefined,
-  });
-  const signed = await signer.sign({
-    method: input.method.toUpperCase(),
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
-    path: url.pathname,
-    query,
-    headers,
-    body: input.body,
-  });
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(signed.headers)) if (v !== undefined) out[k] = String(v);
-  return out;
-}
+// Client-side signing (Hoard's CLI and tests) lives in ./sigv4-sign.ts.
+export { signRequest } from './sigv4-sign.js';

@@ -1,5 +1,8 @@
 // Authorization tokens: HS256 JWTs naming the principal and the domain. The header carries a key
 // id derived from the signing key, so previous keys keep verifying live tokens after a rotation.
+// The issue time in milliseconds and the principal's database id let the data plane refuse a
+// token issued before its principal's tokens were voided, or to a user since deleted and
+// recreated under the same name (auth/data-plane.ts).
 import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { unauthenticated } from '../errors.js';
@@ -13,10 +16,14 @@ export interface TokenClaims {
   domain: string;
   /** the domain owner */
   owner: string;
+  /** the principal's database id */
+  pid?: number;
 }
 
 export interface VerifiedToken extends TokenClaims {
   exp: number;
+  /** issue time, epoch ms (whole seconds for tokens that carry only `iat`) */
+  issuedAtMs: number;
 }
 
 const ISSUER = 'hoard';
@@ -41,7 +48,7 @@ export class TokenService {
     const seconds = durationSeconds === 0 ? 43200 : durationSeconds;
     const iat = Math.floor(now / 1000);
     const exp = iat + seconds;
-    const token = jwt.sign({ ...claims, iat, exp }, this.signingKey, {
+    const token = jwt.sign({ ...claims, iat, iat_ms: now, exp }, this.signingKey, {
       algorithm: 'HS256',
       keyid: this.currentKid,
       issuer: ISSUER,
@@ -61,7 +68,16 @@ export class TokenService {
       const p = jwt.verify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE }) as jwt.JwtPayload;
       if (typeof p.sub !== 'string' || typeof p.acct !== 'string' || typeof p.domain !== 'string' || typeof p.owner !== 'string')
         throw unauthenticated('The authorization token is missing claims.');
-      return { sub: p.sub, acct: p.acct, domain: p.domain, owner: p.owner, exp: p.exp as number };
+      const issuedAtMs = typeof p.iat_ms === 'number' ? p.iat_ms : typeof p.iat === 'number' ? p.iat * 1000 : 0;
+      return {
+        sub: p.sub,
+        acct: p.acct,
+        domain: p.domain,
+        owner: p.owner,
+        exp: p.exp as number,
+        issuedAtMs,
+        ...(typeof p.pid === 'number' ? { pid: p.pid } : {}),
+      };
     } catch (e) {
       if (e instanceof jwt.TokenExpiredError) throw unauthenticated('The authorization token has expired.');
       if (e instanceof jwt.JsonWebTokenError) throw unauthenticated(`The authorization token is invalid: ${e.message}.`);

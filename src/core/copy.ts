@@ -4,7 +4,7 @@
 // publishing refuses it, and a new destination package gets the defaults of a direct publish.
 import { accessDenied, validation } from '../errors.js';
 import { displayName, type Coordinates, type CopiedVersion, type PackageRow, type PackageService, type PackageTx, type VersionRow } from './packages.js';
-import { checkRevisions, checkVersions, packageMissing, skipRest, type BatchResult, type ErrorCode } from './versions.js';
+import { byVersion, checkRevisions, checkVersions, emptyBatch, packageMissing, skipRest, type BatchResult, type ErrorCode } from './versions.js';
 import { packageStore } from '../store/packages.js';
 import { listingStore } from '../store/listing.js';
 import type { RepositoryWithDomain } from '../store/domains.js';
@@ -44,7 +44,7 @@ export async function copyVersions(
   if (sources.length === 0) throw packageMissing(source, c);
 
   return ps.inPackage(dest, c, false, async (p) => {
-    const failed: BatchResult['failedVersions'] = {};
+    const failed = byVersion<BatchResult['failedVersions'][string]>();
     const fail = (v: string, errorCode: ErrorCode, errorMessage: string) => (failed[v] = { errorCode, errorMessage });
     const plan: { version: string; src: Source; existing: VersionRow | null }[] = [];
     for (const version of versions) {
@@ -68,7 +68,7 @@ export async function copyVersions(
         `Copying into package ${displayName(c)} in repository ${dest.name} is blocked by its package origin controls (publish=BLOCK); change them with PutPackageOriginConfiguration.`,
       );
 
-    const out: BatchResult = { successfulVersions: {}, failedVersions: {} };
+    const out = emptyBatch();
     for (const v of versions) {
       if (!plan.some((x) => x.version === v) && !failed[v]) {
         const same = (await p.version(v))!;

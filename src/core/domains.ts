@@ -10,7 +10,7 @@ import {
   MAX_REPOSITORIES_PER_DOMAIN,
   MAX_SEARCHED_REPOSITORIES,
   MAX_TAGS,
-  MAX_UPSTREAMS,
+  checkUpstreamList,
   type DomainDescription,
   type DomainSummary,
   type Page,
@@ -223,7 +223,7 @@ export class DomainService {
 
   async associateExternalConnection(d: DomainRow, name: string, connection: string): Promise<RepositoryDescription> {
     check('externalConnection', 'externalConnection', connection);
-    const format = EXTERNAL_CONNECTIONS[connection];
+    const format = Object.hasOwn(EXTERNAL_CONNECTIONS, connection) ? EXTERNAL_CONNECTIONS[connection] : undefined;
     if (!format)
       throw validation(
         `External connection ${connection} is not supported; use one of ${Object.keys(EXTERNAL_CONNECTIONS).join(', ')}.`,
@@ -299,13 +299,9 @@ export class DomainService {
   }
 
   private async setUpstreams(tx: Queryable, d: DomainRow, repoId: number, repoName: string, names: string[]) {
-    if (names.length > MAX_UPSTREAMS)
-      throw validation(`A repository can have at most ${MAX_UPSTREAMS} upstream repositories; got ${names.length}.`);
-    if (new Set(names).size !== names.length) throw validation('The upstream repository list contains a duplicate.');
+    checkUpstreamList(names, repoName);
     const ids: number[] = [];
     for (const n of names) {
-      check('repository', 'upstreams.member.repositoryName', n);
-      if (n === repoName) throw validation(`Repository ${repoName} cannot be its own upstream.`);
       const up = await domainStore.getRepository(tx, d.id, n);
       if (!up) throw notFound(`Upstream repository ${n} not found in domain ${d.name}.`, 'repository', n);
       ids.push(up.id);

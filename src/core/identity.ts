@@ -3,6 +3,7 @@ import type { Db, Queryable } from '../store/db.js';
 import { identityStore, type PrincipalRow } from '../store/identity.js';
 import { conflict, notFound, validation } from '../errors.js';
 import { arn, check } from './names.js';
+import { LookupCache } from './lookup-cache.js';
 import { newAccessKeyId, newAccountId, newSecretAccessKey, openSecret, sealSecret } from './secrets.js';
 
 export type PrincipalKind = 'root' | 'user' | 'anonymous';
@@ -24,6 +25,13 @@ export function toPrincipal(p: PrincipalRow): Principal {
     : { kind: 'user', accountId: p.account_id, arn: arn.user(p.account_id, p.user_name!), userName: p.user_name!, id: p.id };
 }
 
+/** A token's subject as the data plane needs it: the principal, and when its earlier tokens were voided. */
+export interface TokenSubject {
+  principal: Principal;
+  /** epoch ms; tokens issued before it are void (an access key of the principal was deleted) */
+  tokensValidAfter: number | null;
+}
+
 export interface NewKey {
   accessKeyId: string;
   secretAccessKey: string;
@@ -32,10 +40,18 @@ export interface NewKey {
 const BOOTSTRAP_LOCK = 0x686f617202;
 
 export class IdentityService {
+  // Token subjects are looked up on every package-manager request: cached like the domain
+  // lookups (core/lookup-cache.ts), cleared at once by this server's own identity writes, so a
+  // deletion made through another replica is seen within the TTL.
+  private readonly subjects: LookupCache;
+
   constructor(
     private readonly db: Db,
     private readonly masterKey: Buffer,
-  ) {}
+    cacheTtlMs = 2000,
+  ) {
+    this.subjects = new LookupCache(cacheTtlMs);
+  }
 
   /**
    * First start with an empty store creates the operator account and its root key, from the
@@ -94,9 +110,19 @@ export class IdentityService {
     return { ...key, principal: toPrincipal(p) };
   }
 
+  /** Deleting a key also voids every token its principal was issued until now (README: revocation). */
   async deleteAccessKey(accountId: string, accessKeyId: string): Promise<void> {
-    if (!(await identityStore.deleteAccessKey(this.db, accessKeyId, accountId)))
-      throw notFound(`Access key ${accessKeyId} not found in account ${accountId}.`);
+    const deleted = await identityStore.deleteAccessKey(this.db, accessKeyId, accountId, new Date());
+    this.subjects.invalidate();
+    if (!deleted) throw notFound(`Access key ${accessKeyId} not found in account ${accountId}.`);
+  }
+
+  /** A user, its access keys and identity policy; its tokens stop working with it. */
+  async deleteUser(accountId: string, userName: string): Promise<void> {
+    check('userName', 'userName', userName);
+    const deleted = await identityStore.deleteUser(this.db, accountId, userName);
+    this.subjects.invalidate();
+    if (!deleted) throw notFound(`User ${userName} not found in account ${accountId}.`);
   }
 
   /** The identity policy text must already be validated by the caller (auth owns the grammar). */
@@ -117,12 +143,14 @@ export class IdentityService {
     return { principal: toPrincipal(row.principal), secret: openSecret(this.masterKey, row.secret_enc) };
   }
 
-  /** Looks a principal up by ARN (token subjects), or null when it no longer exists. */
-  async principalByArn(principalArn: string): Promise<Principal | null> {
-    const m = /^arn:aws:iam::([0-9]{12}):(root|user\/(.+))$/.exec(principalArn);
-    if (!m) return null;
-    const row = m[2] === 'root' ? await identityStore.getRoot(this.db, m[1]) : await identityStore.getUser(this.db, m[1], m[3]);
-    return row ? toPrincipal(row) : null;
+  /** Looks a token's subject up by ARN, or null when it no longer exists (cached, see above). */
+  tokenSubject(principalArn: string): Promise<TokenSubject | null> {
+    return this.subjects.get(principalArn, async () => {
+      const m = /^arn:aws:iam::([0-9]{12}):(root|user\/(.+))$/.exec(principalArn);
+      if (!m) return null;
+      const row = m[2] === 'root' ? await identityStore.getRoot(this.db, m[1]) : await identityStore.getUser(this.db, m[1], m[3]);
+      return row ? { principal: toPrincipal(row), tokensValidAfter: row.tokens_valid_after?.getTime() ?? null } : null;
+    });
   }
 
   private async principal(accountId: string, userName?: string): Promise<PrincipalRow> {

@@ -34,6 +34,18 @@ export interface BatchResult {
   failedVersions: Record<string, { errorCode: ErrorCode; errorMessage: string }>;
 }
 
+/**
+ * Maps keyed by version names a client chose ('constructor', '__proto__' are versions like any
+ * other): null-prototype objects, so a lookup finds only what was put there.
+ */
+export function byVersion<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+export function emptyBatch(): BatchResult {
+  return { successfulVersions: byVersion(), failedVersions: byVersion() };
+}
+
 export interface BatchRequest {
   versions: string[];
   versionRevisions?: Record<string, string>;
@@ -131,7 +143,7 @@ export function checkVersions(field: string, versions: string[]): string[] {
 export function checkRevisions(field: string, m: unknown): Record<string, string> | undefined {
   if (m === undefined || m === null) return undefined;
   if (typeof m !== 'object' || Array.isArray(m)) throw validation(`'${field}' must be a map of version to revision.`);
-  const out: Record<string, string> = {};
+  const out = byVersion<string>();
   const entries = Object.entries(m as Record<string, unknown>);
   if (entries.length > MAX_BATCH_VERSIONS)
     throw validation(`'${field}' may name at most ${MAX_BATCH_VERSIONS} versions; got ${entries.length}.`);
@@ -170,7 +182,7 @@ export async function checkBatch(
   refuse: (v: VersionRow) => string | null,
 ): Promise<{ rows: VersionRow[] } | { result: BatchResult }> {
   const rows: VersionRow[] = [];
-  const failed: BatchResult['failedVersions'] = {};
+  const failed = byVersion<BatchResult['failedVersions'][string]>();
   for (const version of req.versions) {
     const row = await p.version(version);
     const expectedRevision = req.versionRevisions?.[version];
@@ -193,10 +205,11 @@ export async function checkBatch(
 
 /** All-or-nothing: every version that did not fail itself is reported SKIPPED. */
 export function skipRest(versions: string[], failed: BatchResult['failedVersions']): BatchResult {
-  const failedVersions = { ...failed };
+  const out = emptyBatch();
+  Object.assign(out.failedVersions, failed);
   for (const v of versions)
-    if (!failedVersions[v]) failedVersions[v] = { errorCode: 'SKIPPED', errorMessage: `Version ${v} was skipped` };
-  return { successfulVersions: {}, failedVersions };
+    if (!out.failedVersions[v]) out.failedVersions[v] = { errorCode: 'SKIPPED', errorMessage: `Version ${v} was skipped` };
+  return out;
 }
 
 export function packageMissing(repo: RepositoryWithDomain, c: Coordinates) {
@@ -237,7 +250,7 @@ export async function updateVersionsStatus(
       v.status === 'Disposed' ? `Version ${v.version} is Disposed; a disposed version cannot change status` : null,
     );
     if ('result' in checked) return checked.result;
-    const out: BatchResult = { successfulVersions: {}, failedVersions: {} };
+    const out = emptyBatch();
     let changed = false;
     for (const row of checked.rows) {
       if (row.status === to) {
@@ -258,7 +271,7 @@ export async function deleteVersions(ps: PackageService, repo: RepositoryWithDom
   return onPackage(ps, repo, c, async (p) => {
     const checked = await checkBatch(p, req, () => null);
     if ('result' in checked) return checked.result;
-    const out: BatchResult = { successfulVersions: {}, failedVersions: {} };
+    const out = emptyBatch();
     for (const row of checked.rows) {
       await removeVersion(p, row);
       out.successfulVersions[row.version] = { revision: row.revision, status: 'Deleted' };
@@ -279,7 +292,7 @@ export async function disposeVersions(ps: PackageService, repo: RepositoryWithDo
   return onPackage(ps, repo, c, async (p) => {
     const checked = await checkBatch(p, req, () => null);
     if ('result' in checked) return checked.result;
-    const out: BatchResult = { successfulVersions: {}, failedVersions: {} };
+    const out = emptyBatch();
     let changed = false;
     for (const row of checked.rows) {
       if (row.status === 'Disposed') {

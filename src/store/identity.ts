@@ -13,6 +13,8 @@ export interface PrincipalRow {
   kind: 'root' | 'user';
   user_name: string | null;
   created_at: Date;
+  /** authorization tokens issued to this principal before this time are void */
+  tokens_valid_after: Date | null;
 }
 
 export interface AccessKeyRow {
@@ -88,8 +90,11 @@ export const identityStore = {
 
   /** The key with its principal, in one round trip (every signed request does this). */
   async getAccessKey(q: Queryable, id: string): Promise<(AccessKeyRow & { principal: PrincipalRow }) | null> {
-    const r = await q.query<AccessKeyRow & { p_account_id: string; p_kind: 'root' | 'user'; p_user_name: string | null; p_created_at: Date }>(
-      `SELECT k.*, p.account_id AS p_account_id, p.kind AS p_kind, p.user_name AS p_user_name, p.created_at AS p_created_at
+    const r = await q.query<
+      AccessKeyRow & { p_account_id: string; p_kind: 'root' | 'user'; p_user_name: string | null; p_created_at: Date; p_tokens_valid_after: Date | null }
+    >(
+      `SELECT k.*, p.account_id AS p_account_id, p.kind AS p_kind, p.user_name AS p_user_name, p.created_at AS p_created_at,
+              p.tokens_valid_after AS p_tokens_valid_after
          FROM access_key k JOIN principal p ON p.id = k.principal_id WHERE k.id = $1`,
       [id],
     );
@@ -106,6 +111,7 @@ export const identityStore = {
         kind: row.p_kind,
         user_name: row.p_user_name,
         created_at: row.p_created_at,
+        tokens_valid_after: row.p_tokens_valid_after,
       },
     };
   },
@@ -117,11 +123,25 @@ export const identityStore = {
     return r.rows;
   },
 
-  async deleteAccessKey(q: Queryable, id: string, accountId: string): Promise<boolean> {
+  /**
+   * Deletes the key and, in the same statement, voids the tokens its principal was issued before
+   * `at` (never moving that time backwards).
+   */
+  async deleteAccessKey(q: Queryable, id: string, accountId: string, at: Date): Promise<boolean> {
     const r = await q.query(
-      'DELETE FROM access_key k USING principal p WHERE k.id = $1 AND p.id = k.principal_id AND p.account_id = $2',
-      [id, accountId],
+      `WITH gone AS (
+         DELETE FROM access_key k USING principal p WHERE k.id = $1 AND p.id = k.principal_id AND p.account_id = $2
+         RETURNING k.principal_id)
+       UPDATE principal SET tokens_valid_after = greatest(coalesce(tokens_valid_after, $3), $3)
+        WHERE id IN (SELECT principal_id FROM gone) RETURNING id`,
+      [id, accountId, at],
     );
+    return r.rows.length > 0;
+  },
+
+  /** A user with its keys and identity policy (ON DELETE CASCADE); false when there is none. */
+  async deleteUser(q: Queryable, accountId: string, userName: string): Promise<boolean> {
+    const r = await q.query("DELETE FROM principal WHERE account_id = $1 AND kind = 'user' AND user_name = $2", [accountId, userName]);
     return r.rowCount > 0;
   },
 

@@ -7,6 +7,8 @@ import {
   CreateDomainCommand,
   CreateRepositoryCommand,
   DescribeDomainCommand,
+  DeleteDomainPermissionsPolicyCommand,
+  DeleteRepositoryCommand,
   DescribeRepositoryCommand,
   GetAuthorizationTokenCommand,
   ListDomainsCommand,
@@ -107,6 +109,24 @@ describe('identity and access', () => {
     expect(e.message).toContain('NoAlice');
     // The owner root is still allowed (the Deny names alice only).
     await h.sdk().send(new DescribeRepositoryCommand({ domain: 'shared', repository: 'libs' }));
+  });
+
+  it('a domain policy naming the account delegates to it: a user without an identity policy still gets nothing', async () => {
+    await h.sdk().send(new CreateRepositoryCommand({ domain: 'shared', repository: 'doomed' }));
+    await h.server.services.identity.createUser(A, 'nobody');
+    const k = await h.server.services.identity.createAccessKey(A, 'nobody');
+    const nobody = h.sdk({ accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey });
+    await h.sdk().send(
+      new PutDomainPermissionsPolicyCommand({
+        domain: 'shared',
+        policyDocument: policy([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${A}:root` }, Action: 'codeartifact:*', Resource: '*' }]),
+      }),
+    );
+    const e = await failure(nobody.send(new DeleteRepositoryCommand({ domain: 'shared', repository: 'doomed' })));
+    expect(e).toMatchObject({ name: 'AccessDeniedException', status: 403 });
+    expect(e.message).toContain('which delegates to the account');
+    expect((await h.sdk().send(new DescribeRepositoryCommand({ domain: 'shared', repository: 'doomed' }))).repository?.name).toBe('doomed');
+    await h.sdk().send(new DeleteDomainPermissionsPolicyCommand({ domain: 'shared' }));
   });
 
   it('another account needs the domain policy and the repository policy', async () => {

@@ -480,6 +480,13 @@ describe('verifySigV4: requests signed by @smithy/signature-v4 (JS SDK v3)', () 
         /ISO-8601/,
       );
     });
+    it('SignedHeaders naming Object.prototype members: a mismatch, never a TypeError', async () => {
+      const req = await smithySign(GET_INPUT);
+      for (const extra of ['constructor', '__proto__', 'tostring', 'hasownproperty']) {
+        const auth = req.headers.authorization.replace('SignedHeaders=', `SignedHeaders=${extra};`);
+        await expectSigError(verifySigV4({ ...req, headers: { ...req.headers, authorization: auth } }, opts()), 'InvalidSignatureException', 403, MISMATCH);
+      }
+    });
     it('SignedHeaders without host', async () => {
       const auth = String(get.headers.authorization).replace(/SignedHeaders=[^,]+/, 'SignedHeaders=x-amz-date');
       await expectSigError(verifySigV4(withAuth(auth), opts()), 'IncompleteSignatureException', 400, /'Host'/);
@@ -492,6 +499,42 @@ describe('verifySigV4: requests signed by @smithy/signature-v4 (JS SDK v3)', () 
         /Only one auth mechanism/,
       );
     });
+  });
+});
+
+describe('verifySigV4: the query is canonicalized as the server reads it', () => {
+  // Koa reads ctx.query with URLSearchParams (application/x-www-form-urlencoded): '+' is a space,
+  // bad %-escapes stay literal, bytes that are not UTF-8 become U+FFFD. A signature must hold
+  // exactly when the values the server reads are the ones that were signed.
+  const serverRead = (raw: string) => [...new URLSearchParams(raw)].map(([k, v]) => `${k}=${v}`).sort();
+  const cases: { signed: Record<string, string>; sent: string[] }[] = [
+    { signed: { package: 'a+b' }, sent: ['package=a%2Bb', 'package=a+b', 'package=a%20b', 'package=a%2bb'] },
+    { signed: { package: 'a b' }, sent: ['package=a%20b', 'package=a+b', 'package=a%2Bb'] },
+    { signed: { 'x+y': '1' }, sent: ['x%2By=1', 'x+y=1', 'x%20y=1'] },
+    { signed: { 'x y': '1' }, sent: ['x%20y=1', 'x+y=1', 'x%2By=1'] },
+    { signed: { v: '\ufffd' }, sent: ['v=%EF%BF%BD', 'v=%E9', 'v=%FF'] },
+    { signed: { v: '%zz' }, sent: ['v=%25zz', 'v=%zz', 'v=%2525zz'] },
+  ];
+  for (const c of cases)
+    for (const sent of c.sent) {
+      const same = JSON.stringify(serverRead(sent)) === JSON.stringify(serverRead(buildQuery(c.signed)));
+      it(`signed ${JSON.stringify(c.signed)}, sent ${sent}: ${same ? 'verifies (the server reads the same)' : 'refused (the server would read something else)'}`, async () => {
+        const req = await smithySign({ method: 'GET', path: '/v1/package', query: c.signed });
+        const p = verifySigV4({ ...req, query: sent }, opts());
+        if (same) await expect(p).resolves.toMatchObject({ accessKeyId: AKID });
+        else await expectSigError(p, 'InvalidSignatureException', 403, MISMATCH);
+      });
+    }
+
+  it('signRequest (the hoard CLI) signs a "+" it sends raw as the space the server reads', async () => {
+    const url = 'http://127.0.0.1:9999/v1/package?package=a+b';
+    const headers = await signRequest({ method: 'GET', url, accessKeyId: AKID, secretAccessKey: SECRET, region: REGION, service: SERVICE });
+    const lower: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v;
+    const req: SignedRequest = { method: 'GET', path: '/v1/package', query: 'package=a+b', headers: lower, payloadSha256: sha256Hex('') };
+    await expect(verifySigV4(req, opts({ now: new Date() }))).resolves.toMatchObject({ accessKeyId: AKID });
+    await expect(verifySigV4({ ...req, query: 'package=a%20b' }, opts({ now: new Date() }))).resolves.toMatchObject({ accessKeyId: AKID });
+    await expectSigError(verifySigV4({ ...req, query: 'package=a%2Bb' }, opts({ now: new Date() })), 'InvalidSignatureException', 403, MISMATCH);
   });
 });
 

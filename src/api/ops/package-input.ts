@@ -5,7 +5,7 @@ import { validation } from '../../errors.js';
 import { arn, check, checkFormat } from '../../core/names.js';
 import type { Coordinates } from '../../core/packages.js';
 import type { RepositoryWithDomain } from '../../store/domains.js';
-import type { OpInput, ParamSpec } from '../operation.js';
+import type { PreInput, ParamSpec } from '../operation.js';
 import { repoNames, repositoryFor } from '../resolve.js';
 
 export const PKG_Q = {
@@ -24,7 +24,7 @@ export const PAGE_Q = { 'max-results': { type: 'int', min: 1, max: 1000 }, 'next
 const NAMESPACE_REQUIRED = new Set(['maven', 'generic', 'swift']);
 const NAMESPACE_NONE = new Set(['pypi', 'nuget', 'ruby', 'cargo']);
 
-export function coordinates(q: OpInput['q']): Coordinates {
+export function coordinates(q: PreInput['q']): Coordinates {
   const format = checkFormat('format', q.format as string);
   const ns = q.namespace as string | undefined;
   if (ns !== undefined) check('packageName', 'namespace', ns);
@@ -36,26 +36,26 @@ export function coordinates(q: OpInput['q']): Coordinates {
   return { format, namespace: ns ?? '', name };
 }
 
-export function pageOf(q: OpInput['q']): { max: number; token?: string } {
+export function pageOf(q: PreInput['q']): { max: number; token?: string } {
   const token = q['next-token'] as string | undefined;
   if (token !== undefined) check('nextToken', 'nextToken', token);
   return { max: (q['max-results'] as number | undefined) ?? 100, token };
 }
 
-export function packageArn(input: OpInput, repository: string, c: Coordinates): string {
+export function packageArn(input: PreInput, repository: string, c: Coordinates): string {
   const n = repoNames(input);
   return arn.package(input.svc.config.region, n.owner, n.domain, repository, c.format, c.namespace, c.name);
 }
 
 /** The repository named by the query, with `action` allowed on the package's ARN. */
-export async function packageTarget(input: OpInput, action: string): Promise<{ repo: RepositoryWithDomain; coords: Coordinates }> {
+export async function packageTarget(input: PreInput, action: string): Promise<{ repo: RepositoryWithDomain; coords: Coordinates }> {
   const names = repoNames(input);
   const coords = coordinates(input.q);
   const { repo } = await repositoryFor(input, action, names, { resource: packageArn(input, names.repository, coords) });
   return { repo, coords };
 }
 
-export function version(q: OpInput['q']): string {
+export function version(q: PreInput['q']): string {
   return check('packageName', 'packageVersion', q.version as string);
 }
 

@@ -3,12 +3,12 @@ import { validation } from '../../errors.js';
 import { check, checkFormat } from '../../core/names.js';
 import { describePackage, listPackages } from '../../core/listing.js';
 import { deletePackage, putOriginConfiguration } from '../../core/versions.js';
-import type { Operation } from '../operation.js';
+import { op, type Operation } from '../operation.js';
 import { repoNames, repositoryFor } from '../resolve.js';
 import { PAGE_Q, PKG_Q, allowBlock, packageTarget, pageOf } from './package-input.js';
 
 export const packageOps: Operation[] = [
-  {
+  op({
     name: 'ListPackages',
     method: 'POST',
     path: '/v1/packages',
@@ -24,8 +24,8 @@ export const packageOps: Operation[] = [
       ...PAGE_Q,
     },
     body: 'json',
-    async run(input) {
-      const { q, svc } = input;
+    async authorize(input) {
+      const { q } = input;
       const format = q.format === undefined ? undefined : checkFormat('format', q.format as string);
       const namespacePrefix = q.namespace === undefined ? undefined : check('packageName', 'namespace', q.namespace as string);
       const namePrefix = q['package-prefix'] === undefined ? undefined : check('packageName', 'packagePrefix', q['package-prefix'] as string);
@@ -33,10 +33,13 @@ export const packageOps: Operation[] = [
       const upstream = q.upstream === undefined ? undefined : allowBlock('upstream', q.upstream);
       const p = pageOf(q);
       const { repo } = await repositoryFor(input, 'codeartifact:ListPackages', repoNames(input));
-      const r = await listPackages(svc.packages, repo, { format, namespacePrefix, namePrefix, publish, upstream }, p.max, p.token);
+      return { repo, p, filter: { format, namespacePrefix, namePrefix, publish, upstream } };
+    },
+    async run({ svc }, { repo, p, filter }) {
+      const r = await listPackages(svc.packages, repo, filter, p.max, p.token);
       return { packages: r.items, nextToken: r.nextToken };
     },
-  },
+  }),
   {
     name: 'DescribePackage',
     method: 'GET',
@@ -59,21 +62,21 @@ export const packageOps: Operation[] = [
       return { deletedPackage: await deletePackage(input.svc.packages, repo, coords) };
     },
   },
-  {
+  op({
     name: 'PutPackageOriginConfiguration',
     method: 'POST',
     path: '/v1/package',
     query: PKG_Q,
     body: 'json',
-    async run(input) {
+    authorize: (input) => packageTarget(input, 'codeartifact:PutPackageOriginConfiguration'),
+    async run(input, { repo, coords }) {
       const r = input.body.restrictions;
       if (r === undefined || r === null)
         throw validation("1 validation error detected: Value null at 'restrictions' failed to satisfy constraint: Member must not be null");
       if (typeof r !== 'object' || Array.isArray(r)) throw validation("'restrictions' must be an object {publish, upstream}.");
       const rr = r as Record<string, unknown>;
       const restrictions = { publish: allowBlock('restrictions.publish', rr.publish), upstream: allowBlock('restrictions.upstream', rr.upstream) };
-      const { repo, coords } = await packageTarget(input, 'codeartifact:PutPackageOriginConfiguration');
       return putOriginConfiguration(input.svc.packages, repo, coords, restrictions);
     },
-  },
+  }),
 ];

@@ -2,7 +2,7 @@
 import { notFound, validation } from '../../errors.js';
 import { check, parseResourceArn } from '../../core/names.js';
 import { parsePolicy, PolicyValidationError } from '../../auth/policy.js';
-import { body, type OpInput, type Operation } from '../operation.js';
+import { authorizedInRun, body, op, type Operation, type PreInput } from '../operation.js';
 import { domainFor, ownerOf, repoNames, repositoryFor } from '../resolve.js';
 
 const DOMAIN_Q = { domain: { required: true }, 'domain-owner': {} } as const;
@@ -23,12 +23,14 @@ function validPolicy(doc: string | undefined): string {
 }
 
 export const policyOps: Operation[] = [
-  {
+  op({
     name: 'PutDomainPermissionsPolicy',
     method: 'PUT',
     path: '/v1/domain/permissions/policy',
     query: {},
     body: 'json',
+    // CodeArtifact names the domain in the body: it is authorized in run, after the bounded read.
+    authorize: authorizedInRun,
     async run(input) {
       const b = input.body;
       const name = check('domain', 'domain', body.str(b, 'domain', true)!);
@@ -40,7 +42,7 @@ export const policyOps: Operation[] = [
       const policy = await input.svc.domains.putPolicy(d, null, input.svc.domains.domainArn(d), document, body.str(b, 'policyRevision'));
       return { policy };
     },
-  },
+  }),
   {
     name: 'GetDomainPermissionsPolicy',
     method: 'GET',
@@ -69,23 +71,23 @@ export const policyOps: Operation[] = [
       return { policy };
     },
   },
-  {
+  op({
     name: 'PutRepositoryPermissionsPolicy',
     method: 'PUT',
     path: '/v1/repository/permissions/policy',
     query: REPO_Q,
     body: 'json',
-    async run(input) {
+    async authorize(input) {
       const n = repoNames(input);
+      return { n, ...(await repositoryFor(input, 'codeartifact:PutRepositoryPermissionsPolicy', n, { ignoreResourcePolicyOf: 'repository' })) };
+    },
+    async run(input, { n, domain, repo }) {
       const document = validPolicy(body.str(input.body, 'policyDocument', true));
-      const { domain, repo } = await repositoryFor(input, 'codeartifact:PutRepositoryPermissionsPolicy', n, {
-        ignoreResourcePolicyOf: 'repository',
-      });
       const arn = input.svc.domains.repositoryArn(n.owner, n.domain, n.repository);
       const policy = await input.svc.domains.putPolicy(domain, repo.id, arn, document, body.str(input.body, 'policyRevision'));
       return { policy };
     },
-  },
+  }),
   {
     name: 'GetRepositoryPermissionsPolicy',
     method: 'GET',
@@ -118,46 +120,46 @@ export const policyOps: Operation[] = [
       return { policy };
     },
   },
-  {
+  op({
     name: 'TagResource',
     method: 'POST',
     path: '/v1/tag',
     query: { resourceArn: { required: true } },
     body: 'json',
-    async run(input) {
-      const target = await taggable(input, 'codeartifact:TagResource');
+    authorize: (input) => taggable(input, 'codeartifact:TagResource'),
+    async run(input, target) {
       const tags = body.tags(input.body, 'tags', true);
       await input.svc.domains.tagResource(target, tags);
       return {};
     },
-  },
-  {
+  }),
+  op({
     name: 'UntagResource',
     method: 'POST',
     path: '/v1/untag',
     query: { resourceArn: { required: true } },
     body: 'json',
-    async run(input) {
-      const target = await taggable(input, 'codeartifact:UntagResource');
+    authorize: (input) => taggable(input, 'codeartifact:UntagResource'),
+    async run(input, target) {
       await input.svc.domains.untagResource(target.arn, body.strList(input.body, 'tagKeys', true)!);
       return {};
     },
-  },
-  {
+  }),
+  op({
     name: 'ListTagsForResource',
     method: 'POST',
     path: '/v1/tags',
     query: { resourceArn: { required: true } },
     body: 'json',
-    async run(input) {
-      const target = await taggable(input, 'codeartifact:ListTagsForResource');
+    authorize: (input) => taggable(input, 'codeartifact:ListTagsForResource'),
+    async run(input, target) {
       return { tags: await input.svc.domains.listTags(target.arn) };
     },
-  },
+  }),
 ];
 
 /** Domains and repositories are taggable; the ARN names which, and access is checked on it. */
-async function taggable(input: OpInput, action: string) {
+async function taggable(input: PreInput, action: string) {
   const raw = check('resourceArn', 'resourceArn', input.q.resourceArn as string);
   const a = parseResourceArn(raw);
   if (!a) throw validation(`Invalid resource ARN ${raw}; tags apply to domain and repository ARNs.`);

@@ -6,7 +6,7 @@ import { dependencies, describeVersion, listAssets, listVersions, readme, type V
 import { batchRequest, checkStatus, deleteVersions, disposeVersions, updateVersionsStatus } from '../../core/versions.js';
 import { check } from '../../core/names.js';
 import type { VersionStatus } from '../../core/packages.js';
-import { body, type Operation } from '../operation.js';
+import { body, op, type Operation } from '../operation.js';
 import { repoNames, repositoryFor } from '../resolve.js';
 import { PAGE_Q, PKG_Q, VERSION_Q, coordinates, packageArn, packageTarget, pageOf, version } from './package-input.js';
 
@@ -17,13 +17,13 @@ function batchBody(b: Record<string, unknown>, revisions: boolean) {
 }
 
 export const versionReadOps: Operation[] = [
-  {
+  op({
     name: 'ListPackageVersions',
     method: 'POST',
     path: '/v1/package/versions',
     query: { ...PKG_Q, status: {}, sortBy: {}, originType: {}, ...PAGE_Q },
     body: 'json',
-    async run(input) {
+    async authorize(input) {
       const { q } = input;
       const status = q.status === undefined ? undefined : (checkStatus('status', q.status as string) as VersionStatus);
       const originType = q.originType as string | undefined;
@@ -38,14 +38,14 @@ export const versionReadOps: Operation[] = [
         );
       const p = pageOf(q);
       const { repo, coords } = await packageTarget(input, 'codeartifact:ListPackageVersions');
-      return listVersions(input.svc.packages, repo, coords, {
-        filter: { status, originType },
-        sort: (sortBy ?? 'DEFAULT') as VersionSort,
-        max: p.max,
-        nextToken: p.token,
-      });
+      return {
+        repo,
+        coords,
+        opts: { filter: { status, originType }, sort: (sortBy ?? 'DEFAULT') as VersionSort, max: p.max, nextToken: p.token },
+      };
     },
-  },
+    run: ({ svc }, { repo, coords, opts }) => listVersions(svc.packages, repo, coords, opts),
+  }),
   {
     name: 'DescribePackageVersion',
     method: 'GET',
@@ -58,19 +58,19 @@ export const versionReadOps: Operation[] = [
       return { packageVersion: await describeVersion(input.svc.packages, repo, coords, v) };
     },
   },
-  {
+  op({
     name: 'ListPackageVersionAssets',
     method: 'POST',
     path: '/v1/package/version/assets',
     query: { ...VERSION_Q, ...PAGE_Q },
     body: 'json',
-    async run(input) {
+    async authorize(input) {
       const v = version(input.q);
       const p = pageOf(input.q);
-      const { repo, coords } = await packageTarget(input, 'codeartifact:ListPackageVersionAssets');
-      return listAssets(input.svc.packages, repo, coords, v, p.max, p.token);
+      return { v, p, ...(await packageTarget(input, 'codeartifact:ListPackageVersionAssets')) };
     },
-  },
+    run: ({ svc }, { v, p, repo, coords }) => listAssets(svc.packages, repo, coords, v, p.max, p.token),
+  }),
   {
     name: 'GetPackageVersionReadme',
     method: 'GET',
@@ -83,62 +83,56 @@ export const versionReadOps: Operation[] = [
       return readme(input.svc.packages, repo, coords, v);
     },
   },
-  {
+  op({
     name: 'ListPackageVersionDependencies',
     method: 'POST',
     path: '/v1/package/version/dependencies',
     query: { ...VERSION_Q, 'next-token': {} },
     body: 'json',
-    async run(input) {
+    async authorize(input) {
       const v = version(input.q);
       // The whole list comes in one page, so no token this server issued can be presented.
       if (input.q['next-token'] !== undefined)
         throw validation('The pagination token is not valid; pass the nextToken of the previous page unchanged.', 'CANNOT_PARSE');
-      const { repo, coords } = await packageTarget(input, 'codeartifact:ListPackageVersionDependencies');
-      return dependencies(input.svc.packages, repo, coords, v);
+      return { v, ...(await packageTarget(input, 'codeartifact:ListPackageVersionDependencies')) };
     },
-  },
+    run: ({ svc }, { v, repo, coords }) => dependencies(svc.packages, repo, coords, v),
+  }),
 ];
 
 export const versionLifecycleOps: Operation[] = [
-  {
+  op({
     name: 'UpdatePackageVersionsStatus',
     method: 'POST',
     path: '/v1/package/versions/update_status',
     query: PKG_Q,
     body: 'json',
-    async run(input) {
+    authorize: (input) => packageTarget(input, 'codeartifact:UpdatePackageVersionsStatus'),
+    async run(input, { repo, coords }) {
       const req = batchBody(input.body, true);
       const target = body.str(input.body, 'targetStatus', true)!;
-      const { repo, coords } = await packageTarget(input, 'codeartifact:UpdatePackageVersionsStatus');
       return updateVersionsStatus(input.svc.packages, repo, coords, req, target);
     },
-  },
-  {
+  }),
+  op({
     name: 'DeletePackageVersions',
     method: 'POST',
     path: '/v1/package/versions/delete',
     query: PKG_Q,
     body: 'json',
-    async run(input) {
-      const req = batchBody(input.body, false);
-      const { repo, coords } = await packageTarget(input, 'codeartifact:DeletePackageVersions');
-      return deleteVersions(input.svc.packages, repo, coords, req);
-    },
-  },
-  {
+    authorize: (input) => packageTarget(input, 'codeartifact:DeletePackageVersions'),
+    run: (input, { repo, coords }) => deleteVersions(input.svc.packages, repo, coords, batchBody(input.body, false)),
+  }),
+  op({
     name: 'DisposePackageVersions',
     method: 'POST',
     path: '/v1/package/versions/dispose',
     query: PKG_Q,
     body: 'json',
-    async run(input) {
-      const req = batchBody(input.body, true);
-      const { repo, coords } = await packageTarget(input, 'codeartifact:DisposePackageVersions');
-      return disposeVersions(input.svc.packages, repo, coords, req);
-    },
-  },
-  {
+    authorize: (input) => packageTarget(input, 'codeartifact:DisposePackageVersions'),
+    run: (input, { repo, coords }) => disposeVersions(input.svc.packages, repo, coords, batchBody(input.body, true)),
+  }),
+  op({
     name: 'CopyPackageVersions',
     method: 'POST',
     path: '/v1/package/versions/copy',
@@ -152,20 +146,14 @@ export const versionLifecycleOps: Operation[] = [
       package: { required: true },
     },
     body: 'json',
-    async run(input) {
-      const { q, svc } = input;
+    async authorize(input) {
+      const { q } = input;
       const { domain, owner } = repoNames(input);
       const sourceName = check('repository', 'sourceRepository', q['source-repository'] as string);
       const destName = check('repository', 'destinationRepository', q['destination-repository'] as string);
       const coords = coordinates(q);
-      const b = input.body;
-      const req = {
-        versions: body.strList(b, 'versions'),
-        versionRevisions: b.versionRevisions,
-        allowOverwrite: body.bool(b, 'allowOverwrite') ?? false,
-        includeFromUpstream: body.bool(b, 'includeFromUpstream') ?? false,
-      };
-      // ReadFromRepository on the source, CopyPackageVersions on the destination's package.
+      // ReadFromRepository on the source, CopyPackageVersions on the destination's package: each
+      // against its own repository's policy.
       const source = await repositoryFor(input, 'codeartifact:ReadFromRepository', { domain, owner, repository: sourceName });
       const dest = await repositoryFor(
         input,
@@ -173,7 +161,16 @@ export const versionLifecycleOps: Operation[] = [
         { domain, owner, repository: destName },
         { resource: packageArn(input, destName, coords) },
       );
-      return copyVersions(svc.packages, source.repo, dest.repo, coords, req);
+      return { source: source.repo, dest: dest.repo, coords };
     },
-  },
+    async run({ svc, body: b }, { source, dest, coords }) {
+      const req = {
+        versions: body.strList(b, 'versions'),
+        versionRevisions: b.versionRevisions,
+        allowOverwrite: body.bool(b, 'allowOverwrite') ?? false,
+        includeFromUpstream: body.bool(b, 'includeFromUpstream') ?? false,
+      };
+      return copyVersions(svc.packages, source, dest, coords, req);
+    },
+  }),
 ];

@@ -50,7 +50,10 @@ export async function legacyLogin(ctx: Context, svc: Services, ep: Endpoint, raw
     domainId: ep.domain.id,
     resource: domainArn,
   });
-  const { token } = svc.tokens.issue({ sub: key.principal.arn, acct: key.principal.accountId, domain: ep.domain.name, owner: ep.domain.owner }, 43200);
+  const { token } = svc.tokens.issue(
+    { sub: key.principal.arn, acct: key.principal.accountId, domain: ep.domain.name, owner: ep.domain.owner, pid: key.principal.id },
+    43200,
+  );
   sendJson(ctx, 201, { ok: true, id: `org.couchdb.user:${name}`, rev: '1', token });
 }
 

@@ -5,6 +5,8 @@ import { HoardError, notFound, unauthenticated } from '../../errors.js';
 import { RULES } from '../../core/names.js';
 import type { DomainRow, RepositoryWithDomain } from '../../store/domains.js';
 import type { DataPlaneCaller } from '../../auth/data-plane.js';
+import { deniedMessage, isOtherAccount } from '../../auth/access.js';
+import type { Principal } from '../../core/identity.js';
 import type { Services } from '../../services.js';
 
 export interface Endpoint {
@@ -38,6 +40,7 @@ export async function openEndpoint(
   if (!domain || !repo) {
     // Do not reveal what exists to callers who could not read it anyway.
     if (caller.via === 'none') throw unauthenticated(`Authentication required for ${format} endpoint ${parsed.domain}/${repository}.`);
+    if (isOtherAccount(caller.principal, parsed.owner)) throw otherAccountDenied(svc, caller.principal, parsed.owner, parsed.domain, repository);
     throw notFound(`Repository ${repository} not found in domain ${parsed.domain} (owner ${parsed.owner}).`, 'repository', repository);
   }
   return {
@@ -64,8 +67,15 @@ export async function authorize(svc: Services, ep: Endpoint, action: string, res
   if (decision.allowed) return;
   if (ep.caller.via === 'none')
     throw unauthenticated(`Authentication required: ${action.replace('codeartifact:', '')} on ${ep.repo.name} needs a token.${loginHint ? ` ${loginHint}` : ''}`);
+  if (isOtherAccount(ep.caller.principal, ep.domain.owner))
+    throw otherAccountDenied(svc, ep.caller.principal, ep.domain.owner, ep.domain.name, ep.repo.name);
   throw new HoardError(
     'AccessDeniedException',
     `${ep.caller.principal.arn} is not authorized to perform ${action} on repository ${ep.repo.name}: ${decision.reason}.`,
   );
+}
+
+/** Another account gets one refusal for a missing repository and a denied one (auth/access.ts). */
+function otherAccountDenied(svc: Services, principal: Principal, owner: string, domain: string, repository: string): HoardError {
+  return new HoardError('AccessDeniedException', deniedMessage(principal, owner, null, svc.domains.repositoryArn(owner, domain, repository), ''));
 }
