@@ -35,7 +35,13 @@ describe('S3 outages', () => {
 
   beforeAll(async () => {
     s3 = await TestS3.create();
-    h = await startHoard({ ...s3.env('hoard-outage'), HOARD_S3_CONNECT_TIMEOUT_MS: '2000', HOARD_S3_IDLE_TIMEOUT_MS: '2000' });
+    h = await startHoard({
+      ...s3.env('hoard-outage'),
+      HOARD_S3_CONNECT_TIMEOUT_MS: '2000',
+      HOARD_S3_IDLE_TIMEOUT_MS: '2000',
+      // Short, so that the slow-S3 test below would trip it if the server's own waiting counted.
+      HOARD_BODY_IDLE_TIMEOUT_MS: '250',
+    });
     const d = await setupDomain(h, 'outage', [{ name: 'rr' }]);
     token = d.token;
     registry = d.endpoint('rr');
@@ -107,5 +113,23 @@ describe('S3 outages', () => {
       await s3.start();
     }
     await expectRecovered();
+  });
+
+  it('S3 slow for a while (frozen for less than its timeout) mid-upload: the body idle timeout does not cut the upload', async () => {
+    // A 20 MiB jar: its parts wait on S3 while the client's bytes wait unread in the request; that
+    // is the server being slow, not the client, so no 408 however long it lasts.
+    const jar = Buffer.alloc(20 * 1024 * 1024, 7);
+    const basic = Buffer.from(`aws:${token}`).toString('base64');
+    const url = `${h.url}/maven/d/outage-${h.accountId}/rr/com/example/big/1.0/big-1.0.jar`;
+    s3.freeze();
+    let put: Promise<Response>;
+    try {
+      put = fetch(url, { method: 'PUT', headers: { authorization: `Basic ${basic}` }, body: jar, signal: BOUND.signal() });
+      await new Promise((r) => setTimeout(r, 700)); // well under the 2 s S3 idle timeout, well over the 250 ms body one
+    } finally {
+      s3.thaw();
+    }
+    const r = await put;
+    expect(r.status).toBe(201);
   });
 });
