@@ -125,7 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
     blobGcIntervalMs: int(e, 'HOARD_BLOB_GC_INTERVAL_MS', 10 * 60_000, 0, 7 * 24 * 3_600_000),
     blobGcGraceMs: int(e, 'HOARD_BLOB_GC_GRACE_MS', 3_600_000, 0, 30 * 24 * 3_600_000),
     tempSweepIntervalMs: int(e, 'HOARD_TEMP_SWEEP_INTERVAL_MS', 15 * 60_000, 0, 7 * 24 * 3_600_000),
-    tempGraceMs: int(e, 'HOARD_TEMP_GRACE_MS', 3_600_000, 0, 30 * 24 * 3_600_000),
+    tempGraceMs: int(e, 'HOARD_TEMP_GRACE_MS', 3_600_000, 60_000, 30 * 24 * 3_600_000),
     startupWaitMs: int(e, 'HOARD_STARTUP_WAIT_MS', 60_000, 0, 3_600_000),
     dbConnectTimeoutMs: int(e, 'HOARD_DB_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
     bodyIdleTimeoutMs: int(e, 'HOARD_BODY_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
