@@ -13,6 +13,8 @@ export interface S3Config {
   accessKey: string;
   secretKey: string;
   region: string;
+  /** Connect and idle timeouts of every S3 call (HOARD_S3_CONNECT_TIMEOUT_MS, HOARD_S3_IDLE_TIMEOUT_MS). */
+  timeouts: { connectTimeoutMs: number; idleTimeoutMs: number };
 }
 
 export interface Config {
@@ -40,6 +42,12 @@ export interface Config {
   shutdownGraceMs: number;
   blobGcIntervalMs: number; // how often unreferenced blobs are collected; 0 = never
   blobGcGraceMs: number; // a blob written or referenced more recently than this is never collected
+  tempSweepIntervalMs: number; // how often temporaries of interrupted uploads are removed (also once at start); 0 = never
+  tempGraceMs: number; // a temporary written more recently than this is never removed (an upload may still be running)
+  startupWaitMs: number; // how long start-up waits for the database and blob store to accept connections
+  dbConnectTimeoutMs: number; // one Postgres connection attempt (or wait for a pooled connection)
+  bodyIdleTimeoutMs: number; // a request body that sends nothing for this long is answered 408 and cut
+  metricsToken: string | null; // when set, /metrics needs `Authorization: Bearer <token>`
 }
 
 type Env = Record<string, string | undefined>;
@@ -135,6 +143,12 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: int(e, 'HOARD_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     blobGcIntervalMs: int(e, 'HOARD_BLOB_GC_INTERVAL_MS', 10 * 60_000, 0, 7 * 24 * 3_600_000),
     blobGcGraceMs: int(e, 'HOARD_BLOB_GC_GRACE_MS', 3_600_000, 0, 30 * 24 * 3_600_000),
+    tempSweepIntervalMs: int(e, 'HOARD_TEMP_SWEEP_INTERVAL_MS', 15 * 60_000, 0, 7 * 24 * 3_600_000),
+    tempGraceMs: int(e, 'HOARD_TEMP_GRACE_MS', 3_600_000, 60_000, 30 * 24 * 3_600_000),
+    startupWaitMs: int(e, 'HOARD_STARTUP_WAIT_MS', 60_000, 0, 3_600_000),
+    dbConnectTimeoutMs: int(e, 'HOARD_DB_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
+    bodyIdleTimeoutMs: int(e, 'HOARD_BODY_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    metricsToken: metricsToken(e),
   };
 }
 
@@ -183,7 +197,19 @@ function loadS3(e: Env): S3Config | null {
     accessKey: e.S3_ACCESS_KEY!,
     secretKey: e.S3_SECRET_KEY!,
     region: e.S3_REGION || 'us-east-1',
+    timeouts: {
+      connectTimeoutMs: int(e, 'HOARD_S3_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000),
+      idleTimeoutMs: int(e, 'HOARD_S3_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    },
   };
+}
+
+function metricsToken(e: Env): string | null {
+  const v = e.HOARD_METRICS_TOKEN;
+  if (v === undefined || v === '') return null;
+  if (v.length < 16 || !/^[\x21-\x7e]+$/.test(v))
+    throw new ConfigError('HOARD_METRICS_TOKEN: at least 16 visible ASCII characters, no spaces');
+  return v;
 }
 
 /** A 32-byte key from the variable (base64 or hex), else from a file in the data folder, generated once with mode 0600. */

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { startServer } from './server.js';
+import { StartupWaitError } from './outage.js';
 import { call, CliError, clientOptionsFromEnv } from './cli/client.js';
 import { login, type Tool } from './cli/login.js';
 
@@ -52,7 +53,16 @@ async function serve(): Promise<number> {
     }
     throw e;
   }
-  const server = await startServer(config);
+  let server;
+  try {
+    server = await startServer(config);
+  } catch (e) {
+    if (e instanceof StartupWaitError) {
+      console.error(`hoard: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
   const url = config.publicUrl;
   const b = server.bootstrap;
   const lines = [`Hoard is listening on ${server.url} (public URL ${url}); data in ${config.databaseUrl ? 'PostgreSQL' : config.dataDir}, blobs on ${config.s3 ? 'S3' : 'disk'}.`];

@@ -1,6 +1,6 @@
 // Finds the domain or repository an operation names and checks access in one step, in an order
 // that reveals nothing: access is decided first (against what exists), then absence is a 404.
-import { notFound } from '../errors.js';
+import { isHoardError, notFound } from '../errors.js';
 import { check } from '../core/names.js';
 import type { DomainRow, RepositoryWithDomain } from '../store/domains.js';
 import type { AccessOptions } from '../auth/access.js';
@@ -34,7 +34,7 @@ export async function repositoryFor(
   const { svc, caller } = input;
   check('repository', 'repository', names.repository);
   const d = await svc.domains.findDomain(names.owner, names.domain);
-  const repo = d ? await svc.domains.repository(d, names.repository).catch(() => null) : null;
+  const repo = d ? await svc.domains.repository(d, names.repository).catch(notFoundAsNull) : null;
   await svc.access.require(
     caller,
     action,
@@ -61,3 +61,9 @@ export function repoNames(input: PreInput) {
     owner: ownerOf(input),
   };
 }
+
+/** A missing repository is null; anything else (the database being down, say) is still thrown. */
+const notFoundAsNull = (e: unknown): null => {
+  if (isHoardError(e) && e.kind === 'ResourceNotFoundException') return null;
+  throw e;
+};

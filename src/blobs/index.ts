@@ -2,7 +2,8 @@
 
 import type { BlobStore } from './blob-store.js';
 import { FsBlobStore } from './fs-blob-store.js';
-import { S3BlobStore } from './s3-blob-store.js';
+import { S3BlobStore, type S3BlobStoreConfig } from './s3-blob-store.js';
+import type { OutageLog } from '../outage.js';
 
 export type { BlobDigests, BlobStore, ByteRange, PutOptions } from './blob-store.js';
 export { digestsOf, MultiHasher } from './blob-store.js';
@@ -11,12 +12,17 @@ export { S3BlobStore } from './s3-blob-store.js';
 
 export type BlobStoreConfig =
   | { dataDir: string }
-  | { s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string } };
+  | { s3: S3BlobStoreConfig };
+
+export interface BlobStoreOptions {
+  /** Where blob-store outages are logged (at most once per 10 s). */
+  log?: OutageLog;
+}
 
 /** Builds the configured store; for S3, creates the bucket if it is missing. */
-export async function createBlobStore(cfg: BlobStoreConfig): Promise<BlobStore> {
+export async function createBlobStore(cfg: BlobStoreConfig, opts: BlobStoreOptions = {}): Promise<BlobStore> {
   if ('s3' in cfg) {
-    const store = new S3BlobStore(cfg.s3);
+    const store = new S3BlobStore(cfg.s3, undefined, opts.log);
     await store.init();
     return store;
   }

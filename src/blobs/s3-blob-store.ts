@@ -3,12 +3,16 @@
 // A put streams the body to the temp key in parts of `partSize` bytes (one part in memory at
 // a time; a body smaller than one part is a single PUT), verifies the digests, then, unless
 // the final key already exists, copies the temp to it server-side and removes the temp.
+// Every call has connect and idle timeouts (s3-transport.ts); an unreachable, silent or overloaded
+// S3 is a ServiceUnavailable naming the blob store, which every face answers 503 with Retry-After.
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { Client, CopyDestinationOptions, CopySourceOptions } from 'minio';
 import { notFound } from '../errors.js';
+import { isUnavailable, OutageReporter, type OutageLog } from '../outage.js';
+import { DEFAULT_S3_TIMEOUTS, isS3Outage, timedTransport, type S3Timeouts } from './s3-transport.js';
 import {
   assertScope,
   assertSha256,
@@ -30,6 +34,8 @@ export interface S3BlobStoreConfig {
   region: string;
   /** Multipart part size in bytes (at least 5 MiB); also the most a put holds in memory. */
   partSize?: number;
+  /** Connect and idle timeouts of every S3 call (defaults: 5 s, 30 s). */
+  timeouts?: Partial<S3Timeouts>;
 }
 
 const TMP_PREFIX = '.tmp/';
@@ -64,6 +70,7 @@ export function minioClient(cfg: S3BlobStoreConfig): Client {
     secretKey: cfg.secretKey,
     region: cfg.region,
     pathStyle: true,
+    transport: timedTransport(useSSL, { ...DEFAULT_S3_TIMEOUTS, ...cfg.timeouts }),
   });
 }
 
@@ -73,19 +80,30 @@ export class S3BlobStore implements BlobStore {
   readonly bucket: string;
   private readonly region: string;
   private readonly partSize: number;
+  private readonly outage: OutageReporter;
 
-  constructor(cfg: S3BlobStoreConfig, client: Client = minioClient(cfg)) {
+  constructor(cfg: S3BlobStoreConfig, client: Client = minioClient(cfg), log?: OutageLog) {
+    this.outage = new OutageReporter('The blob store is unavailable; retry shortly.', isS3Outage, 'blob store', log);
     this.client = client;
     this.bucket = cfg.bucket;
     this.region = cfg.region;
     this.partSize = Math.max(MIN_PART, cfg.partSize ?? DEFAULT_PART);
   }
 
+  /** Runs one S3 call, turning an outage into a ServiceUnavailable (other errors pass through). */
+  private async s3<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (e) {
+      throw this.outage.wrap(e);
+    }
+  }
+
   /** Creates the bucket when it is missing; called by the factory. */
   async init(): Promise<void> {
-    if (await this.client.bucketExists(this.bucket)) return;
+    if (await this.s3(() => this.client.bucketExists(this.bucket))) return;
     try {
-      await this.client.makeBucket(this.bucket, this.region);
+      await this.s3(() => this.client.makeBucket(this.bucket, this.region));
     } catch (e) {
       // Another replica created it first.
       const c = s3Code(e);
@@ -105,13 +123,14 @@ export class S3BlobStore implements BlobStore {
     let uploadId: string | undefined;
     let completed = false;
     let tmpTouched = false;
+    let cleanup = true;
     const etags: { part: number; etag: string }[] = [];
     const uploadPart = async (payload: Buffer) => {
-      uploadId ??= await client.initiateNewMultipartUpload(bucket, tmpKey, {});
+      uploadId ??= await this.s3(() => client.initiateNewMultipartUpload(bucket, tmpKey, {}));
       const partNumber = etags.length + 1;
-      const r = await client.uploadPart(
-        { bucketName: bucket, objectName: tmpKey, uploadID: uploadId, partNumber, headers: {} },
-        payload,
+      const id = uploadId;
+      const r = await this.s3(() =>
+        client.uploadPart({ bucketName: bucket, objectName: tmpKey, uploadID: id, partNumber, headers: {} }, payload),
       );
       etags.push({ part: partNumber, etag: r.etag });
     };
@@ -138,11 +157,12 @@ export class S3BlobStore implements BlobStore {
       const rest = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLen);
       if (uploadId === undefined) {
         tmpTouched = true;
-        await client.putObject(bucket, tmpKey, rest, rest.length);
+        await this.s3(() => client.putObject(bucket, tmpKey, rest, rest.length));
       } else {
         if (rest.length > 0) await uploadPart(rest);
         tmpTouched = true;
-        await client.completeMultipartUpload(bucket, tmpKey, uploadId, etags);
+        const id = uploadId;
+        await this.s3(() => client.completeMultipartUpload(bucket, tmpKey, id, etags));
         completed = true;
       }
       opts?.signal?.throwIfAborted();
@@ -151,29 +171,37 @@ export class S3BlobStore implements BlobStore {
       if (!(await this.exists(finalKey))) {
         // Racing puts of the same content may both copy; the bytes are identical by name.
         if (digests.size <= MAX_SINGLE_COPY) {
-          await client.copyObject(
-            new CopySourceOptions({ Bucket: bucket, Object: tmpKey }),
-            new CopyDestinationOptions({ Bucket: bucket, Object: finalKey }),
+          await this.s3(() =>
+            client.copyObject(
+              new CopySourceOptions({ Bucket: bucket, Object: tmpKey }),
+              new CopyDestinationOptions({ Bucket: bucket, Object: finalKey }),
+            ),
           );
         } else {
-          await client.composeObject(new CopyDestinationOptions({ Bucket: bucket, Object: finalKey }), [
-            new CopySourceOptions({ Bucket: bucket, Object: tmpKey }),
-          ]);
+          await this.s3(() =>
+            client.composeObject(new CopyDestinationOptions({ Bucket: bucket, Object: finalKey }), [
+              new CopySourceOptions({ Bucket: bucket, Object: tmpKey }),
+            ]),
+          );
         }
       }
       return digests;
+    } catch (e) {
+      // S3 is down: cleaning up now would only wait out the timeouts again; the sweep does it later.
+      if (isUnavailable(e)) cleanup = false;
+      throw e;
     } finally {
       // Best effort: whatever is left behind is a temp that sweepTemp removes later.
-      if (uploadId !== undefined && !completed) {
+      if (cleanup && uploadId !== undefined && !completed) {
         await client.abortMultipartUpload(bucket, tmpKey, uploadId).catch(() => undefined);
       }
-      if (tmpTouched) await client.removeObject(bucket, tmpKey).catch(() => undefined);
+      if (cleanup && tmpTouched) await client.removeObject(bucket, tmpKey).catch(() => undefined);
     }
   }
 
   private async exists(key: string): Promise<boolean> {
     try {
-      await this.client.statObject(this.bucket, key);
+      await this.s3(() => this.client.statObject(this.bucket, key));
       return true;
     } catch (e) {
       if (isMissingKey(e)) return false;
@@ -186,9 +214,9 @@ export class S3BlobStore implements BlobStore {
     assertSha256(sha256);
     const key = this.key(scope, sha256);
     try {
-      if (!range) return await this.client.getObject(this.bucket, key);
+      if (!range) return await this.s3(() => this.client.getObject(this.bucket, key));
       const length = range.end - range.start + 1;
-      const res = await this.client.getPartialObject(this.bucket, key, range.start, length);
+      const res = await this.s3(() => this.client.getPartialObject(this.bucket, key, range.start, length));
       return exactRange(res, range, length);
     } catch (e) {
       if (isMissingKey(e)) throw notFound(`Asset with SHA-256 ${sha256} not found`, 'asset', sha256);
@@ -200,7 +228,7 @@ export class S3BlobStore implements BlobStore {
     assertScope(scope);
     assertSha256(sha256);
     try {
-      const st = await this.client.statObject(this.bucket, this.key(scope, sha256));
+      const st = await this.s3(() => this.client.statObject(this.bucket, this.key(scope, sha256)));
       return { size: st.size };
     } catch (e) {
       if (isMissingKey(e)) return null;
@@ -212,7 +240,7 @@ export class S3BlobStore implements BlobStore {
     assertScope(scope);
     assertSha256(sha256);
     try {
-      await this.client.removeObject(this.bucket, this.key(scope, sha256));
+      await this.s3(() => this.client.removeObject(this.bucket, this.key(scope, sha256)));
     } catch (e) {
       if (!isMissingKey(e)) throw e;
     }
@@ -221,16 +249,26 @@ export class S3BlobStore implements BlobStore {
   async *list(scope: string): AsyncIterable<string> {
     assertScope(scope);
     const prefix = `${scope}/`;
-    for await (const item of this.client.listObjectsV2(this.bucket, prefix, true)) {
-      const name = (item as { name?: string }).name;
-      if (!name?.startsWith(prefix)) continue;
+    for await (const { name } of this.listKeys(prefix)) {
       const sha = name.slice(prefix.length);
       if (isSha256(sha)) yield sha;
     }
   }
 
+  /** Keys under a prefix with their modification times, streamed; an outage while listing is a ServiceUnavailable. */
+  private async *listKeys(prefix: string): AsyncGenerator<{ name: string; lastModified?: Date }> {
+    try {
+      for await (const item of this.client.listObjectsV2(this.bucket, prefix, true)) {
+        const { name, lastModified } = item as { name?: string; lastModified?: Date };
+        if (name?.startsWith(prefix)) yield { name, lastModified };
+      }
+    } catch (e) {
+      throw this.outage.wrap(e);
+    }
+  }
+
   async check(): Promise<void> {
-    if (!(await this.client.bucketExists(this.bucket))) {
+    if (!(await this.s3(() => this.client.bucketExists(this.bucket)))) {
       throw new Error(`S3 bucket '${this.bucket}' does not exist`);
     }
   }
@@ -239,13 +277,10 @@ export class S3BlobStore implements BlobStore {
     const cutoff = Date.now() - olderThanMs;
     let removed = 0;
     const old: string[] = [];
-    for await (const item of this.client.listObjectsV2(this.bucket, TMP_PREFIX, true)) {
-      const { name, lastModified } = item as { name?: string; lastModified?: Date };
-      if (name?.startsWith(TMP_PREFIX) && lastModified && lastModified.getTime() < cutoff) old.push(name);
-    }
+    for await (const o of this.listKeys(TMP_PREFIX)) if (o.lastModified && o.lastModified.getTime() < cutoff) old.push(o.name);
     for (const name of old) {
       try {
-        await this.client.removeObject(this.bucket, name);
+        await this.s3(() => this.client.removeObject(this.bucket, name));
         removed++;
       } catch (e) {
         if (!isMissingKey(e)) throw e;
@@ -255,7 +290,11 @@ export class S3BlobStore implements BlobStore {
     return removed;
   }
 
-  /** Aborts multipart uploads to temp keys begun before cutoff (a server died mid-put). */
+  /**
+   * Aborts multipart uploads to temp keys that began before cutoff and have had no part uploaded
+   * since (a server died mid-put): an upload still sending parts, on this or another replica, is
+   * kept however long it has been running.
+   */
   private async abortStaleUploads(cutoff: number): Promise<number> {
     let aborted = 0;
     let keyMarker = '';
@@ -263,28 +302,47 @@ export class S3BlobStore implements BlobStore {
     for (;;) {
       let page;
       try {
-        page = await this.client.listIncompleteUploadsQuery(this.bucket, TMP_PREFIX, keyMarker, uploadIdMarker, '');
+        page = await this.s3(() => this.client.listIncompleteUploadsQuery(this.bucket, TMP_PREFIX, keyMarker, uploadIdMarker, ''));
       } catch (e) {
-        const c = s3Code(e);
         // Some S3-compatible servers (s3rver) do not implement listing uploads.
-        if (c === 'NotImplemented' || c === 'MethodNotAllowed') return aborted;
+        if (isUnsupported(e)) return aborted;
         throw e;
       }
       for (const u of page.uploads) {
         if (!u.key.startsWith(TMP_PREFIX) || !(u.initiated instanceof Date) || u.initiated.getTime() >= cutoff) continue;
+        if ((await this.lastPartAt(u.key, u.uploadId)) >= cutoff) continue;
         try {
-          await this.client.abortMultipartUpload(this.bucket, u.key, u.uploadId);
+          await this.s3(() => this.client.abortMultipartUpload(this.bucket, u.key, u.uploadId));
           aborted++;
         } catch (e) {
           if (s3Code(e) !== 'NoSuchUpload') throw e;
         }
       }
-      if (!page.isTruncated) return aborted;
+      // Stop also when the listing does not move on (some servers omit the markers).
+      if (!page.isTruncated || (page.nextKeyMarker === keyMarker && page.nextUploadIdMarker === uploadIdMarker)) return aborted;
       keyMarker = page.nextKeyMarker;
       uploadIdMarker = page.nextUploadIdMarker;
     }
   }
+
+  /** When the newest part of an upload arrived (0: no parts, or the server cannot list them). */
+  private async lastPartAt(key: string, uploadId: string): Promise<number> {
+    // listParts is public S3 API that minio's typings mark protected.
+    const client = this.client as unknown as { listParts(b: string, k: string, id: string): Promise<{ lastModified?: Date }[]> };
+    try {
+      const parts = await this.s3(() => client.listParts(this.bucket, key, uploadId));
+      return Math.max(0, ...parts.map((p) => p.lastModified?.getTime?.() ?? 0).filter(Number.isFinite));
+    } catch (e) {
+      if (isUnsupported(e) || s3Code(e) === 'NoSuchUpload') return 0;
+      throw e;
+    }
+  }
 }
+
+const isUnsupported = (e: unknown): boolean => {
+  const c = s3Code(e);
+  return c === 'NotImplemented' || c === 'MethodNotAllowed';
+};
 
 /**
  * Returns exactly the requested bytes even from servers that honour Range loosely: some

@@ -2,6 +2,7 @@
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
+import { errorCode, isNetworkError, OutageReporter, waitUntilAvailable, type OutageLog } from '../outage.js';
 
 export type Row = Record<string, unknown>;
 
@@ -22,63 +23,148 @@ export interface Db extends Queryable {
 const INT8 = 20;
 pg.types.setTypeParser(INT8, (v: string) => Number(v));
 
-export async function openDb(databaseUrl: string | null, dataDir: string): Promise<Db> {
-  return databaseUrl ? openPg(databaseUrl) : openPglite(dataDir);
+export interface DbOptions {
+  /** Where connection failures and the start-up wait are logged. */
+  log?: OutageLog & { info(o: object, m: string): void };
+  /** How long opening waits for Postgres to accept connections (starting up, restarting); default 60 s. */
+  startupWaitMs?: number;
+  /** How long one connection attempt (or a wait for a free pooled connection) may take; default 10 s. */
+  connectTimeoutMs?: number;
 }
 
-function openPg(url: string): Db {
-  const pool = new pg.Pool({ connectionString: url, max: 20, idleTimeoutMillis: 30_000 });
+export async function openDb(databaseUrl: string | null, dataDir: string, opts: DbOptions = {}): Promise<Db> {
+  return databaseUrl ? openPg(databaseUrl, opts) : openPglite(dataDir);
+}
+
+/** SQLSTATEs of a server going away or not taking connections yet: admin/crash shutdown (57P01/57P02), starting up (57P03), too many connections (53300), any connection exception (class 08). */
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300']);
+/** What node-postgres says (without a code) when a connection drops or cannot be had in time. */
+const PG_CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'connection error and is not queryable',
+  'Client was closed and is not queryable',
+  'timeout exceeded when trying to connect',
+  'Query read timeout',
+];
+
+/** True for a failure of the connection to Postgres rather than of the statement. */
+export function isDbConnectionError(e: unknown): boolean {
+  const code = errorCode(e);
+  if (code && (PG_UNAVAILABLE.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  if (isNetworkError(e)) return true;
+  const msg = (e as Error | null)?.message;
+  return typeof msg === 'string' && PG_CONNECTION_MESSAGES.some((m) => msg.includes(m));
+}
+
+async function openPg(url: string, opts: DbOptions): Promise<Db> {
+  const outage = new OutageReporter(
+    'The database is unavailable; retry shortly.',
+    isDbConnectionError,
+    'database',
+    opts.log,
+  );
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 20,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+    keepAlive: true,
+  });
   // A dropped idle connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
-  const run = async <T>(client: pg.PoolClient, fn: (q: Queryable) => Promise<T>, begin: string, end: string) => {
-    await client.query(begin);
+  pool.on('error', (e) => outage.note(e));
+
+  /**
+   * A pooled client for several statements. Postgres going away while it is checked out (between
+   * statements, so no query receives the error) makes the client emit 'error', which with no
+   * listener would end the process: it is recorded here instead, and the client is released as
+   * broken so the pool drops it rather than handing it to the next request.
+   */
+  const checkout = async () => {
+    let client: pg.PoolClient;
     try {
-      const r = await fn(wrapPg(client));
-      await client.query(end);
-      return r;
+      client = await pool.connect();
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
+      throw outage.wrap(e);
     }
+    let broken: Error | undefined;
+    const onError = (e: Error) => {
+      broken ??= e;
+      outage.note(e);
+    };
+    client.on('error', onError);
+    const conn: Queryable = {
+      async query<T>(sql: string, params?: unknown[]) {
+        if (broken) throw outage.wrap(broken);
+        try {
+          const r = await client.query(sql, params as unknown[]);
+          return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+        } catch (e) {
+          if (isDbConnectionError(e)) broken ??= e as Error;
+          throw outage.wrap(e);
+        }
+      },
+    };
+    return {
+      conn,
+      isBroken: () => broken !== undefined,
+      release() {
+        client.removeListener('error', onError);
+        client.release(broken);
+      },
+    };
   };
-  return {
+
+  const db: Db = {
     kind: 'pg',
     async query<T>(sql: string, params?: unknown[]) {
-      const r = await pool.query(sql, params as unknown[]);
-      return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+      try {
+        const r = await pool.query(sql, params as unknown[]);
+        return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+      } catch (e) {
+        throw outage.wrap(e);
+      }
     },
     async transaction(fn) {
-      const client = await pool.connect();
+      const c = await checkout();
       try {
-        return await run(client, fn, 'BEGIN', 'COMMIT');
+        await c.conn.query('BEGIN');
+        try {
+          const r = await fn(c.conn);
+          await c.conn.query('COMMIT');
+          return r;
+        } catch (e) {
+          if (!c.isBroken()) await c.conn.query('ROLLBACK').catch(() => {});
+          throw e;
+        }
       } finally {
-        client.release();
+        c.release();
       }
     },
     async withAdvisoryLock(key, fn) {
-      const client = await pool.connect();
+      const c = await checkout();
       try {
-        await client.query('SELECT pg_advisory_lock($1)', [key]);
+        await c.conn.query('SELECT pg_advisory_lock($1)', [key]);
         try {
-          return await fn(wrapPg(client));
+          return await fn(c.conn);
         } finally {
-          await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => {});
+          // A broken connection has lost its session, and the lock with it.
+          if (!c.isBroken()) await c.conn.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => {});
         }
       } finally {
-        client.release();
+        c.release();
       }
     },
     close: () => pool.end(),
   };
-}
-
-function wrapPg(client: pg.PoolClient): Queryable {
-  return {
-    async query<T>(sql: string, params?: unknown[]) {
-      const r = await client.query(sql, params as unknown[]);
-      return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
-    },
-  };
+  // Postgres may still be starting (57P03) or not listening yet (ECONNREFUSED), e.g. when both
+  // start together under compose: wait for it, bounded, rather than exiting.
+  try {
+    await waitUntilAvailable('database', () => db.query('SELECT 1'), { timeoutMs: opts.startupWaitMs ?? 60_000, log: opts.log });
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw e;
+  }
+  return db;
 }
 
 async function openPglite(dataDir: string): Promise<Db> {

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Db } from './db.js';
+import { isUnavailable } from '../outage.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 const LOCK_KEY = 0x686f617264; // 'hoard'
@@ -28,7 +29,9 @@ export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<string[]> {
         await conn.query('INSERT INTO schema_migration (name) VALUES ($1)', [f]);
         await conn.query('COMMIT');
       } catch (e) {
-        await conn.query('ROLLBACK');
+        await conn.query('ROLLBACK').catch(() => {});
+        // The database going away mid-migration is an outage, not a bad migration: the caller waits and runs migrate again.
+        if (isUnavailable(e)) throw e;
         throw new Error(`migration ${f} failed: ${(e as Error).message}`);
       }
       applied.push(f);

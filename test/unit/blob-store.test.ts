@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HoardError } from '../../src/errors.js';
 import { createBlobStore, type BlobStore } from '../../src/blobs/index.js';
 import { S3BlobStore } from '../../src/blobs/s3-blob-store.js';
+import { S3rverPlus } from '../support/s3rver-plus.js';
 
 interface Harness {
   store: BlobStore;
@@ -387,4 +388,93 @@ describe('S3 store readiness', () => {
     });
     await expect(unreachable.check()).rejects.toThrow();
   });
+});
+
+/** A body that sends `before` bytes and then nothing, until the test aborts the put. */
+function stalling(before: number) {
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent >= before) return; // never pushes again: the upload hangs as a dead client's would
+      const n = Math.min(256 * 1024, before - sent);
+      sent += n;
+      this.push(randomBytes(n));
+    },
+  });
+}
+
+async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('temp sweep of interrupted uploads', () => {
+  const HOUR = 3600_000;
+
+  it('fs: keeps an upload in progress, removes its temp file once older than the grace', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'hoard-sweep-'));
+    try {
+      const store = await createBlobStore({ dataDir });
+      const tmpDir = join(dataDir, 'blobs', '.tmp');
+      const ac = new AbortController();
+      const put = store.put('sweep', stalling(300_000), { signal: ac.signal }).catch((e: unknown) => e);
+      await until('the temp file', async () => (await readdir(tmpDir)).length === 1);
+      const [name] = await readdir(tmpDir);
+      expect(await store.sweepTemp(HOUR)).toBe(0); // fresh: kept
+      expect(await readdir(tmpDir)).toEqual([name]);
+      const old = new Date(Date.now() - 2 * HOUR);
+      await utimes(join(tmpDir, name), old, old); // as a crashed server's temp would be, two hours on
+      expect(await store.sweepTemp(HOUR)).toBe(1);
+      expect(await readdir(tmpDir)).toEqual([]);
+      ac.abort(new Error('test over'));
+      expect(await put).toBeInstanceOf(Error);
+      expect(await readdir(tmpDir)).toEqual([]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('s3: keeps uploads still sending parts, aborts stale multipart uploads and removes stale temp objects', async () => {
+    const s3 = await S3rverPlus.start();
+    const bucket = 'sweep';
+    try {
+      const store = (await createBlobStore({ s3: { ...s3.s3(bucket), partSize: 5 * 1024 * 1024 } })) as S3BlobStore;
+      // An upload in progress: one 5 MiB part sent, then the body stalls.
+      const ac = new AbortController();
+      const put = store.put('sweep', stalling(6 * 1024 * 1024), { signal: ac.signal }).catch((e: unknown) => e);
+      await until('the first part', async () => (await s3.partCounts(bucket))[0] === 1);
+      // A temp object a crashed server left between completing its upload and copying it.
+      await store.client.putObject(bucket, `.tmp/${randomUUID()}`, Buffer.from('partial'));
+      const tmpObjects = async () => {
+        const keys: string[] = [];
+        for await (const item of store.client.listObjectsV2(bucket, '.tmp/', true)) keys.push((item as { name: string }).name);
+        return keys;
+      };
+      expect(await tmpObjects()).toHaveLength(1);
+
+      expect(await store.sweepTemp(HOUR)).toBe(0); // everything is fresh
+      expect(await s3.uploads(bucket)).toHaveLength(1);
+      expect(await tmpObjects()).toHaveLength(1);
+
+      // Begun two hours ago but its last part is recent: still running (another replica's long upload).
+      await s3.ageUploads(bucket, 2 * HOUR, { parts: false });
+      expect(await store.sweepTemp(HOUR)).toBe(0);
+      expect(await s3.uploads(bucket)).toHaveLength(1);
+
+      // Nothing sent for two hours: the server that began it is gone.
+      await s3.ageUploads(bucket, 2 * HOUR);
+      await s3.ageObject(bucket, (await tmpObjects())[0], 2 * HOUR);
+      expect(await store.sweepTemp(HOUR)).toBe(2);
+      expect(await s3.uploads(bucket)).toEqual([]);
+      expect(await tmpObjects()).toEqual([]);
+
+      ac.abort(new Error('test over'));
+      expect(await put).toBeInstanceOf(Error);
+    } finally {
+      await s3.stop();
+    }
+  }, 60_000);
 });

@@ -36,7 +36,14 @@ describe('loadConfig', () => {
     });
     expect(c.port).toBe(9100);
     expect(c.region).toBe('eu-west-1');
-    expect(c.s3).toEqual({ endpoint: 'http://127.0.0.1:9999', bucket: 'from-file', accessKey: 'k', secretKey: 's', region: 'us-east-1' });
+    expect(c.s3).toEqual({
+      endpoint: 'http://127.0.0.1:9999',
+      bucket: 'from-file',
+      accessKey: 'k',
+      secretKey: 's',
+      region: 'us-east-1',
+      timeouts: { connectTimeoutMs: 5000, idleTimeoutMs: 30000 },
+    });
     expect(c.externalUrls).toEqual({ 'public:npmjs': 'http://127.0.0.1:4873', 'public:maven-central': 'http://127.0.0.1:4874' });
     expect(externalConnectionName('MAVEN_GRADLEPLUGINS')).toBe('public:maven-gradleplugins');
   });
@@ -50,6 +57,10 @@ describe('loadConfig', () => {
     [{ S3_ENDPOINT: 'http://127.0.0.1:1', S3_BUCKET: 'Bad_Bucket', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'b' }, 'S3_BUCKET'],
     [{ HOARD_CONFIG_FILE: '/nonexistent/hoard.json' }, 'HOARD_CONFIG_FILE'],
     [{ HOARD_ROOT_SECRET_ACCESS_KEY: 'short', HOARD_ROOT_ACCESS_KEY_ID: 'AKIAABCDEFGHIJKLMNOP' }, 'HOARD_ROOT_SECRET_ACCESS_KEY'],
+    [{ HOARD_METRICS_TOKEN: 'short' }, 'HOARD_METRICS_TOKEN'],
+    [{ HOARD_METRICS_TOKEN: 'has a space in it, so no' }, 'HOARD_METRICS_TOKEN'],
+    [{ HOARD_BODY_IDLE_TIMEOUT_MS: '0' }, 'HOARD_BODY_IDLE_TIMEOUT_MS'],
+    [{ S3_ENDPOINT: 'http://127.0.0.1:1', S3_BUCKET: 'b-1', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'b', HOARD_S3_IDLE_TIMEOUT_MS: 'soon' }, 'HOARD_S3_IDLE_TIMEOUT_MS'],
   ])('refuses %j naming %s', (env, name) => {
     expect(() => loadConfig({ HOARD_DATA_DIR: dir(), ...env })).toThrow(ConfigError);
     expect(() => loadConfig({ HOARD_DATA_DIR: dir(), ...env })).toThrow(new RegExp(`^${name}`));

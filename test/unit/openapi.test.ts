@@ -107,8 +107,9 @@ describe('openapi.yaml', () => {
     }
   });
 
-  it('leaves the operational endpoints unauthenticated', () => {
-    for (const k of OPERATIONAL) expect(documented.get(k)!.op.security).toEqual([]);
+  it('leaves the operational endpoints unauthenticated (/metrics: optionally behind HOARD_METRICS_TOKEN)', () => {
+    for (const k of OPERATIONAL.filter((o) => !o.includes('/metrics'))) expect(documented.get(k)!.op.security).toEqual([]);
+    expect(documented.get('GET /metrics Metrics')!.op.security).toEqual([{}, { metricsToken: [] }]);
   });
 });
 

@@ -1,7 +1,7 @@
 // What every package-manager endpoint does first: find the repository named by the URL
 // (/{format}/d/{domain}-{owner}/{repository}/), authenticate the token, check the action.
 // Errors stay HoardErrors; each adapter renders them in its client's shape.
-import { HoardError, notFound, unauthenticated } from '../../errors.js';
+import { HoardError, isHoardError, notFound, unauthenticated } from '../../errors.js';
 import { RULES } from '../../core/names.js';
 import type { DomainRow, RepositoryWithDomain } from '../../store/domains.js';
 import type { DataPlaneCaller } from '../../auth/data-plane.js';
@@ -36,7 +36,7 @@ export async function openEndpoint(
     throw notFound(`No repository endpoint at /${format}/d/${domainSegment}/${repository}/.`);
   const caller = await svc.dataPlaneAuth.authenticate(authorization, parsed.domain, parsed.owner);
   const domain = await svc.domains.findDomain(parsed.owner, parsed.domain);
-  const repo = domain ? await svc.domains.repository(domain, repository).catch(() => null) : null;
+  const repo = domain ? await svc.domains.repository(domain, repository).catch(notFoundAsNull) : null;
   if (!domain || !repo) {
     // Do not reveal what exists to callers who could not read it anyway.
     if (caller.via === 'none') throw unauthenticated(`Authentication required for ${format} endpoint ${parsed.domain}/${repository}.`);
@@ -79,3 +79,9 @@ export async function authorize(svc: Services, ep: Endpoint, action: string, res
 function otherAccountDenied(svc: Services, principal: Principal, owner: string, domain: string, repository: string): HoardError {
   return new HoardError('AccessDeniedException', deniedMessage(principal, owner, null, svc.domains.repositoryArn(owner, domain, repository), ''));
 }
+
+/** A missing repository is null; anything else (the database being down, say) is still thrown. */
+const notFoundAsNull = (e: unknown): null => {
+  if (isHoardError(e) && e.kind === 'ResourceNotFoundException') return null;
+  throw e;
+};
