@@ -15,16 +15,18 @@ describe('npm names', () => {
     expect(splitPackagePath('..%2f..%2fetc')).toEqual({ name: '../../etc', rest: '' });
   });
 
-  it('applies validate-npm-package-name rules, stricter for publish', () => {
-    expect(parseName('@acme/widget', true)).toEqual({ full: '@acme/widget', scope: 'acme', bare: 'widget' });
-    expect(parseName('JSONStream', false).bare).toBe('JSONStream');
-    expect(() => parseName('JSONStream', true)).toThrow(/capital letters/);
-    for (const bad of ['../../etc', '.x', '_x', '@../x', '@acme/', '@/x', 'a/b', ' x', 'node_modules', 'x'.repeat(256)])
-      expect(() => parseName(bad, false), bad).toThrow(/Invalid package name/);
+  it('applies validate-npm-package-name rules for old packages, to reads and publishes alike', () => {
+    expect(parseName('@acme/widget')).toEqual({ full: '@acme/widget', scope: 'acme', bare: 'widget' });
+    // Valid for old packages (npm warns, never refuses): capitals, special characters, long and core-module names.
+    for (const old of ['JSONStream', '@Acme/Widget', "it's(ok)!", 'x'.repeat(240), 'http'])
+      expect(parseName(old).full, old).toBe(old);
+    // What npm refuses outright.
+    for (const bad of ['../../etc', '.x', '_x', '@../x', '@acme/', '@/x', 'a/b', ' x', 'x ', 'node_modules', 'favicon.ico', 'a b', 'x'.repeat(256)])
+      expect(() => parseName(bad), bad).toThrow(/Invalid package name/);
   });
 
   it('reads versions from tarball file names and refuses anything else', () => {
-    const n = parseName('@acme/widget', false);
+    const n = parseName('@acme/widget');
     expect(tarballPath(n, '1.2.3')).toBe('@acme/widget/-/widget-1.2.3.tgz');
     expect(versionFromFile(n, 'widget-1.2.3.tgz')).toBe('1.2.3');
     expect(versionFromFile(n, 'widget-2.0.0-rc.1.tgz')).toBe('2.0.0-rc.1');
@@ -61,7 +63,7 @@ describe('npm attachments', () => {
 });
 
 describe('npm documents', () => {
-  const n = parseName('@acme/widget', false);
+  const n = parseName('@acme/widget');
   const entry = (version: string, extra: Record<string, unknown> = {}) =>
     versionEntries({ name: n.full, version, dist: { integrity: 'sha512-x', shasum: 'y' }, ...extra }, n);
 

@@ -6,7 +6,7 @@
 import { validation, conflict } from '../../errors.js';
 import { ACTIONS, npmUserName, type NpmRequest } from './context.js';
 import { cleanManifest, hasInstallScript, versionEntries } from './codec.js';
-import { checkTag, checkVersion, coordsOf, parseName, type NpmName } from './names.js';
+import { checkTag, checkVersion, coordsOf, type NpmName } from './names.js';
 import { NpmError, parseObject, readBody, sendJson } from './http.js';
 import { checkIntegrity, decodeAttachment, inspectTarball } from './tarball.js';
 import { versionMetadata } from './refresh.js';
@@ -35,8 +35,7 @@ export async function putPackage(r: NpmRequest, n: NpmName): Promise<void> {
   await publish(r, n, body, tarballs);
 }
 
-async function publish(r: NpmRequest, n0: NpmName, body: Record<string, unknown>, tarballs: [string, unknown][]): Promise<void> {
-  const n = parseName(n0.full, true);
+async function publish(r: NpmRequest, n: NpmName, body: Record<string, unknown>, tarballs: [string, unknown][]): Promise<void> {
   if (tarballs.length !== 1) throw validation(`A publish carries exactly one tarball attachment; this one has ${tarballs.length}.`);
   const versions = body.versions;
   if (!versions || typeof versions !== 'object' || Array.isArray(versions))
