@@ -38,6 +38,7 @@ export interface Config {
   upstreamOfflineMs: number; // after 3 failures in a row an upstream is not asked for this long
   maxBodyBytes: number; // JSON/control-plane bodies
   maxUploadBytes: number; // package uploads (npm publish body, wheels, jars, generic assets)
+  maxUnpackedBytes: number; // how far one uploaded archive may inflate while it is inspected
   logLevel: string;
   shutdownGraceMs: number;
   blobGcIntervalMs: number; // how often unreferenced blobs are collected; 0 = never
@@ -139,6 +140,7 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamOfflineMs: int(e, 'HOARD_UPSTREAM_OFFLINE_S', 10, 0, 3600) * 1000,
     maxBodyBytes: int(e, 'HOARD_MAX_BODY_BYTES', 1024 * 1024, 1024, 2 ** 31),
     maxUploadBytes: int(e, 'HOARD_MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1024, 5 * 1024 ** 3),
+    maxUnpackedBytes: int(e, 'HOARD_MAX_UNPACKED_BYTES', 4 * 1024 ** 3, 1024, 64 * 1024 ** 3),
     logLevel: oneOf(e, 'HOARD_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     shutdownGraceMs: int(e, 'HOARD_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     blobGcIntervalMs: int(e, 'HOARD_BLOB_GC_INTERVAL_MS', 10 * 60_000, 0, 7 * 24 * 3_600_000),

@@ -6,6 +6,7 @@ type Scenario = () => Promise<void>;
 
 const scenarios: Record<string, () => Promise<Scenario>> = {
   npm: async () => (await import('./npm.js')).run,
+  'npm-memory': async () => (await import('./npm-memory.js')).run,
   pypi: async () => (await import('./pypi.js')).run,
   maven: async () => (await import('./maven.js')).run,
 };

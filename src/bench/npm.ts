@@ -1,7 +1,8 @@
 // Benchmark scenario 'npm': publishes a package with 3,000 versions and a 1 MB tarball through the
 // npm publish route, then measures warm full and abbreviated packument GETs and the tarball GET at
 // concurrency 1 and 32, against GET /healthz measured in the same run as the baseline. The server
-// runs in a worker thread of this process; autocannon runs on the main thread.
+// runs in a worker thread of this process; autocannon runs on the main thread. Last, the server's
+// memory while 4 clients publish 200 MB packages at once (npm-memory.ts, its own server process).
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -17,6 +18,7 @@ import { loadConfig } from '../config.js';
 import { startServer } from '../server.js';
 import { arn } from '../core/names.js';
 import { measure, row } from './load.js';
+import { publishMemory } from './npm-memory.js';
 
 const VERSIONS = Number(process.env.BENCH_NPM_VERSIONS ?? 3000);
 const CORGI = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';
@@ -253,4 +255,5 @@ export async function run(): Promise<void> {
     await worker.terminate();
     rmSync(dataDir, { recursive: true, force: true });
   }
+  if (!process.env.BENCH_HOLD) await publishMemory();
 }

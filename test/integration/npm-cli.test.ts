@@ -84,6 +84,17 @@ describe('npm CLI against Hoard', () => {
     expect(out(audit)).toMatch(/audit endpoint returned an error/);
   });
 
+  it('publishes and installs a fork with a name valid for old packages (capitals, as JSONStream)', async () => {
+    const pub = await c.npm(['publish'], writePackage({ name: 'JSONStream', version: '1.3.6', description: 'a private fork' }));
+    expect(pub.code, out(pub)).toBe(0);
+    expect(pub.stdout).toContain('+ JSONStream@1.3.6');
+    const p = project();
+    const r = await c.npm(['install', 'JSONStream@^1.3.0'], p);
+    expect(r.code, out(r)).toBe(0);
+    expect(installed(p, 'JSONStream')).toBe('1.3.6');
+    expect(await json(['view', 'JSONStream', 'description'])).toBe('a private fork');
+  });
+
   it('refuses to publish over a published version, with the message npm shows', async () => {
     // npm 11 checks itself first; with --force the registry's answer is what the user sees.
     const local = await c.npm(['publish'], writePackage({ name: 'widget', version: '1.2.0', description: 'changed' }));

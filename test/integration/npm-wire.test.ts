@@ -219,6 +219,23 @@ describe('npm registry protocol', () => {
     expect(r.status).toBe(201);
   });
 
+  it('publishes and serves names valid for old packages (capitals, as JSONStream), each its own package', async () => {
+    for (const name of ['JSONStream', '@forks/Mixed.Case', "it's(ok)"]) {
+      const r = await publish({ name, version: '1.0.0' });
+      expect(r.status, `${name}: ${await r.clone().text()}`).toBe(201);
+      const path = encodeURIComponent(name).replace(/^%40/, '@');
+      const doc = await json(get(path));
+      expect(doc.name).toBe(name);
+      const bare = name.split('/').pop();
+      expect(doc.versions['1.0.0'].dist.tarball).toBe(`${reg}${name}/-/${bare}-1.0.0.tgz`);
+      expect((await get(`${name}/-/${bare}-1.0.0.tgz`)).status).toBe(200);
+    }
+    // Names differing only in case are different packages, as on npm.
+    expect((await get('jsonstream')).status).toBe(404);
+    expect((await publish({ name: 'jsonstream', version: '2.0.0' })).status).toBe(201);
+    expect(Object.keys((await json(get('JSONStream'))).versions)).toEqual(['1.0.0']);
+  });
+
   it('answers ping, whoami, search, token list, audit and web login as npm expects', async () => {
     expect(await json(get('-/ping?write=true'))).toEqual({});
     expect(await json(get('-/whoami'))).toEqual({ username: 'root' });

@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { assembleDocuments, BASE, effectiveTags, mergeDocuments, versionEntries, withBase } from '../../src/formats/npm/codec.js';
 import { checkTag, parseName, splitPackagePath, tarballPath, versionFromFile } from '../../src/formats/npm/names.js';
-import { checkIntegrity, decodeAttachment } from '../../src/formats/npm/tarball.js';
+import { createHash } from 'node:crypto';
+import { algorithmsFor, checkIntegrity, INTEGRITY_ALGOS } from '../../src/formats/npm/tarball.js';
+import { Base64Decoder } from '../../src/formats/npm/attachment.js';
 
 describe('npm names', () => {
   it('splits every encoding of a scoped name the same way', () => {
@@ -15,16 +17,18 @@ describe('npm names', () => {
     expect(splitPackagePath('..%2f..%2fetc')).toEqual({ name: '../../etc', rest: '' });
   });
 
-  it('applies validate-npm-package-name rules, stricter for publish', () => {
-    expect(parseName('@acme/widget', true)).toEqual({ full: '@acme/widget', scope: 'acme', bare: 'widget' });
-    expect(parseName('JSONStream', false).bare).toBe('JSONStream');
-    expect(() => parseName('JSONStream', true)).toThrow(/capital letters/);
-    for (const bad of ['../../etc', '.x', '_x', '@../x', '@acme/', '@/x', 'a/b', ' x', 'node_modules', 'x'.repeat(256)])
-      expect(() => parseName(bad, false), bad).toThrow(/Invalid package name/);
+  it('applies validate-npm-package-name rules for old packages, to reads and publishes alike', () => {
+    expect(parseName('@acme/widget')).toEqual({ full: '@acme/widget', scope: 'acme', bare: 'widget' });
+    // Valid for old packages (npm warns, never refuses): capitals, special characters, long and core-module names.
+    for (const old of ['JSONStream', '@Acme/Widget', "it's(ok)!", 'x'.repeat(240), 'http'])
+      expect(parseName(old).full, old).toBe(old);
+    // What npm refuses outright.
+    for (const bad of ['../../etc', '.x', '_x', '@../x', '@acme/', '@/x', 'a/b', ' x', 'x ', 'node_modules', 'favicon.ico', 'a b', 'x'.repeat(256)])
+      expect(() => parseName(bad), bad).toThrow(/Invalid package name/);
   });
 
   it('reads versions from tarball file names and refuses anything else', () => {
-    const n = parseName('@acme/widget', false);
+    const n = parseName('@acme/widget');
     expect(tarballPath(n, '1.2.3')).toBe('@acme/widget/-/widget-1.2.3.tgz');
     expect(versionFromFile(n, 'widget-1.2.3.tgz')).toBe('1.2.3');
     expect(versionFromFile(n, 'widget-2.0.0-rc.1.tgz')).toBe('2.0.0-rc.1');
@@ -41,27 +45,56 @@ describe('npm names', () => {
 });
 
 describe('npm attachments', () => {
-  it('decodes only clean base64 of the stated length', () => {
-    const data = Buffer.from('hello world').toString('base64');
-    expect(decodeAttachment(data, 11, 'f').toString()).toBe('hello world');
-    expect(() => decodeAttachment(data.slice(0, -1), 11, 'f')).toThrow(/not valid base64/);
-    expect(() => decodeAttachment(data, 12, 'f')).toThrow(/length says 12/);
-    expect(() => decodeAttachment('!!!!', undefined, 'f')).toThrow(/not valid base64/);
-    expect(() => decodeAttachment(undefined, undefined, 'f')).toThrow(/has no data/);
+  /** Decodes `text` handed over in pieces of `size` characters. */
+  const decode = (text: string, size: number) => {
+    const d = new Base64Decoder('f');
+    const out: Buffer[] = [];
+    for (let i = 0; i < text.length; i += size) {
+      const b = d.push(text.slice(i, i + size));
+      if (b) out.push(b);
+    }
+    const last = d.end();
+    if (last) out.push(last);
+    return Buffer.concat(out);
+  };
+
+  it('decodes clean base64 in pieces of any size, in groups of 4 characters', () => {
+    const bytes = createHash('sha512').update('x').digest();
+    const big = Buffer.concat(Array.from({ length: 3000 }, () => bytes)); // past one decode batch
+    for (const b of [Buffer.from('hello world'), Buffer.from('hello worl'), Buffer.from('hello wor'), big])
+      for (const size of [1, 3, 5, 256, 100_000]) expect(decode(b.toString('base64'), size).equals(b), `${b.length}/${size}`).toBe(true);
+    // Whitespace (MIME line wrapping) is ignored.
+    expect(decode('aGVs\nbG8g\r\nd29y bGQ=', 3).toString()).toBe('hello world');
+  });
+
+  it('refuses anything but clean base64', () => {
+    const data = Buffer.from('hello world').toString('base64'); // ...ZA==
+    for (const bad of [data.slice(0, -1), '!!!!', 'aGVs=bG8=', 'aGVsbA===', 'aGVsbA==aa', 'aGV-bG8g'])
+      for (const size of [1, 4, 100]) expect(() => decode(bad, size), `${bad}/${size}`).toThrow(/Attachment f is not valid base64/);
   });
 
   it('checks every digest the manifest names', () => {
-    const b = Buffer.from('x');
-    const ok = checkIntegrity(b, { integrity: 'sha1-EfatjsUqKYSrqv18O1FlA3hcIHI=' });
+    const digests = new Map(INTEGRITY_ALGOS.map((a) => [a, createHash(a).update('x').digest()]));
+    const ok = checkIntegrity(digests, { integrity: 'sha1-EfatjsUqKYSrqv18O1FlA3hcIHI=' });
     expect(ok.sha1).toBe('11f6ad8ec52a2984abaafd7c3b516503785c2072');
-    expect(() => checkIntegrity(b, { shasum: 'f'.repeat(40) })).toThrow(/dist.shasum/);
-    expect(() => checkIntegrity(b, {})).toThrow(/no dist.integrity/);
-    expect(() => checkIntegrity(b, { integrity: 'md5-abc' })).toThrow(/Subresource Integrity/);
+    expect(ok.integrity).toBe(`sha512-${createHash('sha512').update('x').digest('base64')}`);
+    const sha384 = `sha384-${createHash('sha384').update('x').digest('base64')}`;
+    expect(checkIntegrity(digests, { integrity: `${sha384} ${ok.integrity}` }).sha1).toBe(ok.sha1);
+    expect(() => checkIntegrity(digests, { integrity: `sha384-${Buffer.alloc(48).toString('base64')}` })).toThrow(/does not match dist.integrity/);
+    expect(() => checkIntegrity(digests, { shasum: 'f'.repeat(40) })).toThrow(/dist.shasum/);
+    expect(() => checkIntegrity(digests, {})).toThrow(/no dist.integrity/);
+    expect(() => checkIntegrity(digests, { integrity: 'md5-abc' })).toThrow(/Subresource Integrity/);
+  });
+
+  it('computes the digests the manifest names, sha1 and sha512 always', () => {
+    expect([...algorithmsFor({ integrity: 'sha512-abc' })].sort()).toEqual(['sha1', 'sha512']);
+    expect([...algorithmsFor({ integrity: 'sha384-abc sha256-def' })].sort()).toEqual(['sha1', 'sha256', 'sha384', 'sha512']);
+    expect([...algorithmsFor(undefined)].sort()).toEqual(['sha1', 'sha512']);
   });
 });
 
 describe('npm documents', () => {
-  const n = parseName('@acme/widget', false);
+  const n = parseName('@acme/widget');
   const entry = (version: string, extra: Record<string, unknown> = {}) =>
     versionEntries({ name: n.full, version, dist: { integrity: 'sha512-x', shasum: 'y' }, ...extra }, n);
 

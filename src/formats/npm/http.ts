@@ -1,7 +1,7 @@
 // HTTP details of the npm face: errors in the shape npm prints (`{"error": ...}`, protocols.md A.8),
 // JSON bodies read with a size limit, conditional requests and content encodings.
 import type { Context } from 'koa';
-import { HoardError, validation } from '../../errors.js';
+import { HoardError, tooLarge, validation } from '../../errors.js';
 import { readBody as readWhole } from '../shared/body.js';
 import { setErrorStatus, statusOf } from '../shared/errors.js';
 import { encoded, type ServedDoc } from './documents.js';
@@ -43,9 +43,14 @@ export function sendJson(ctx: Context, status: number, body: unknown): void {
   ctx.body = JSON.stringify(body);
 }
 
+const limitMessage = (limit: number) => `The request body is larger than the ${limit} byte limit of this server (HOARD_MAX_UPLOAD_BYTES).`;
+
+/** The 413 for a body over the upload limit, naming it. */
+export const uploadTooLarge = (limit: number) => tooLarge(limitMessage(limit));
+
 /** Reads the request body (the one shared reader), naming npm's limit in the refusal. */
 export function readBody(ctx: Context, limit: number): Promise<Buffer> {
-  return readWhole(ctx.req, limit, `The request body is larger than the ${limit} byte limit of this server (HOARD_MAX_UPLOAD_BYTES).`);
+  return readWhole(ctx.req, limit, limitMessage(limit));
 }
 
 /** Parses a JSON object body; anything else is a 400 that says what was expected. */

@@ -27,13 +27,15 @@ export function fromCoords(c: { namespace: string; name: string }): NpmName {
 }
 
 /**
- * Checks a decoded name. `strict` (publish) applies the rules for new packages; reads accept what
- * npm still accepts for old ones (capitals, long names) so such packages stay installable.
+ * Checks a decoded name against the rules npm applies to every package, old ones included
+ * (validate-npm-package-name's validForOldPackages): capitals (`JSONStream`), names longer than
+ * 214 characters and core module names are accepted, for reads and publishes alike, as npm
+ * clients and registries accept them; what npm refuses outright is refused.
  */
-export function parseName(full: string, strict: boolean): NpmName {
+export function parseName(full: string): NpmName {
   if (typeof full !== 'string' || full.length === 0) throw validation('Invalid package name: the name is empty.');
   const r = validate(full);
-  const problems = [...(r.errors ?? []), ...(strict ? (r.warnings ?? []) : [])];
+  const problems = [...(r.errors ?? [])];
   let scope = '';
   let bare = full;
   if (full.startsWith('@')) {

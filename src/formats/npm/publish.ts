@@ -1,42 +1,73 @@
-// `PUT /{name}` as libnpmpublish (npm, pnpm) and yarn send it (protocols.md A.7). Everything is
-// checked before anything is stored: the attachment decodes to its stated length, matches the
-// manifest's integrity, and its package.json names the same package and version. The tarball then
-// goes to the blob store, and the version, its asset, its entries, the dist-tags, the rebuilt
-// documents and the event commit in one transaction under the package lock.
+// `PUT /{name}` as libnpmpublish (npm, pnpm) and yarn send it (protocols.md A.7). The body is read
+// as a stream (publish-body.ts): the tarball attachment is decoded, hashed, inspected and written
+// to a temporary blob while it arrives. Everything is checked before that blob is made final: the
+// attachment decodes to its stated length, matches the manifest's integrity, and its package.json
+// names the same package and version; any refusal drops the temporary blob. The version, its
+// asset, its entries, the dist-tags, the rebuilt documents and the event then commit in one
+// transaction under the package lock.
 import { validation, conflict } from '../../errors.js';
 import { ACTIONS, npmUserName, type NpmRequest } from './context.js';
 import { cleanManifest, hasInstallScript, versionEntries } from './codec.js';
-import { checkTag, checkVersion, coordsOf, parseName, type NpmName } from './names.js';
-import { NpmError, parseObject, readBody, sendJson } from './http.js';
-import { checkIntegrity, decodeAttachment, inspectTarball } from './tarball.js';
+import { checkTag, checkVersion, coordsOf, type NpmName } from './names.js';
+import { NpmError, sendJson, uploadTooLarge } from './http.js';
+import { TarballSink } from './attachment.js';
+import { readPublishBody, type PublishBody } from './publish-body.js';
+import { algorithmsFor, checkIntegrity, INTEGRITY_ALGOS, type IntegrityAlgo } from './tarball.js';
 import { versionMetadata } from './refresh.js';
 import { applyDocument } from './update.js';
-
-// V8 cannot hold a string much above 512 MiB; the JSON body must fit in one.
-const JSON_LIMIT = 500 * 1024 * 1024;
 
 /** Publish (with a tarball attachment) or a metadata update such as deprecate (without one). */
 export async function putPackage(r: NpmRequest, n: NpmName): Promise<void> {
   await r.authorizePackage(ACTIONS.publish, n);
-  const limit = Math.min(r.svc.config.maxUploadBytes, JSON_LIMIT);
-  const body = parseObject(await readBody(r.ctx, limit), 'publish body');
-  for (const field of ['_id', 'name'] as const)
-    if (body[field] !== undefined && body[field] !== n.full)
-      throw validation(`The body's ${field} "${String(body[field]).slice(0, 80)}" does not match the package in the URL, ${n.full}.`);
-  const attachments = body._attachments;
-  if (attachments !== undefined && attachments !== null && (typeof attachments !== 'object' || Array.isArray(attachments)))
-    throw validation('_attachments must be an object of file name to {content_type, data, length}.');
-  // A provenance bundle (`*.sigstore`, raw JSON, not base64) may come alongside the tarball.
-  const tarballs = Object.entries((attachments ?? {}) as Record<string, unknown>).filter(([k]) => !k.endsWith('.sigstore'));
-  if (tarballs.length === 0) {
-    await applyDocument(r, n, body, false);
-    return;
+  const { maxUploadBytes: limit, maxUnpackedBytes } = r.svc.config;
+  const held: { sink?: TarballSink } = {};
+  try {
+    const read = await readPublishBody(r.ctx.req, {
+      limit,
+      tooLarge: () => uploadTooLarge(limit),
+      openTarball: (_file, soFar) => {
+        const store = (body: NodeJS.ReadableStream, signal: AbortSignal) =>
+          r.svc.packages.storeBlob(r.ep.repo.domain_id, body, { maxBytes: limit, signal });
+        held.sink = new TarballSink(store, maxUnpackedBytes, algorithmsBefore(soFar));
+        return held.sink;
+      },
+    });
+    const body = read.body;
+    for (const field of ['_id', 'name'] as const)
+      if (body[field] !== undefined && body[field] !== n.full)
+        throw validation(`The body's ${field} "${String(body[field]).slice(0, 80)}" does not match the package in the URL, ${n.full}.`);
+    const attachments = body._attachments;
+    if (attachments !== undefined && attachments !== null && (typeof attachments !== 'object' || Array.isArray(attachments)))
+      throw validation('_attachments must be an object of file name to {content_type, data, length}.');
+    // A provenance bundle (`*.sigstore`, raw JSON, not base64) may come alongside the tarball.
+    const tarballs = Object.entries((attachments ?? {}) as Record<string, unknown>).filter(([k]) => !k.endsWith('.sigstore'));
+    if (tarballs.length === 0) {
+      await applyDocument(r, n, body, false);
+      return;
+    }
+    await publish(r, n, body, tarballs, read.tarball, held.sink);
+  } catch (e) {
+    await held.sink?.discard();
+    throw e;
   }
-  await publish(r, n, body, tarballs);
 }
 
-async function publish(r: NpmRequest, n0: NpmName, body: Record<string, unknown>, tarballs: [string, unknown][]): Promise<void> {
-  const n = parseName(n0.full, true);
+/** The digests to compute: those the manifest names when it came first, else every one it could name. */
+function algorithmsBefore(soFar: Record<string, unknown>): Iterable<IntegrityAlgo> {
+  const versions = soFar.versions;
+  const manifests = versions && typeof versions === 'object' && !Array.isArray(versions) ? Object.values(versions) : [];
+  const m = manifests.length === 1 ? manifests[0] : null;
+  return m && typeof m === 'object' ? algorithmsFor((m as { dist?: unknown }).dist) : INTEGRITY_ALGOS;
+}
+
+async function publish(
+  r: NpmRequest,
+  n: NpmName,
+  body: Record<string, unknown>,
+  tarballs: [string, unknown][],
+  streamed: PublishBody['tarball'],
+  sink: TarballSink | undefined,
+): Promise<void> {
   if (tarballs.length !== 1) throw validation(`A publish carries exactly one tarball attachment; this one has ${tarballs.length}.`);
   const versions = body.versions;
   if (!versions || typeof versions !== 'object' || Array.isArray(versions))
@@ -53,11 +84,15 @@ async function publish(r: NpmRequest, n0: NpmName, body: Record<string, unknown>
     throw validation(`versions["${version}"].version is "${String(manifest.version).slice(0, 80)}", not ${version}.`);
 
   const [file, att] = tarballs[0];
+  const shown = file.slice(0, 120);
   if (!att || typeof att !== 'object') throw validation(`_attachments["${file.slice(0, 80)}"] must be {content_type, data, length}.`);
-  const a = att as { data?: unknown; length?: unknown };
-  const bytes = decodeAttachment(a.data, a.length, file.slice(0, 120));
-  const sums = checkIntegrity(bytes, manifest.dist);
-  const facts = await inspectTarball(bytes);
+  if (!sink || !streamed || streamed.file !== file || streamed.chars === 0)
+    throw validation(`Attachment ${shown} has no data: npm sends the tarball base64-encoded in _attachments["${shown}"].data.`);
+  const length = (att as { length?: unknown }).length;
+  if (length !== undefined && length !== null && Number(length) !== sink.size)
+    throw validation(`Attachment ${shown} is ${sink.size} bytes but its length says ${String(length)} (truncated upload?); publish again.`);
+  const sums = checkIntegrity(sink.digests(), manifest.dist);
+  const facts = await sink.facts();
   const pj = facts.packageJson;
   if (pj.name !== n.full || pj.version !== version)
     throw validation(
@@ -73,7 +108,12 @@ async function publish(r: NpmRequest, n0: NpmName, body: Record<string, unknown>
   const clean = cleanManifest(manifest, n, version, { integrity: sums.integrity, shasum: sums.sha1, fileCount: facts.fileCount, unpackedSize: facts.unpackedSize }, publisher, {
     hasInstallScript: hasInstallScript(manifest, facts.hasBindingGyp),
   });
-  const metadata = versionMetadata(clean, manifest.readme ?? body.readme, manifest.readmeFilename ?? body.readmeFilename);
+  // npm and yarn send the README in the body; the tarball's own is the fallback.
+  const metadata = versionMetadata(
+    clean,
+    manifest.readme ?? body.readme ?? facts.readme?.text,
+    manifest.readmeFilename ?? body.readmeFilename ?? facts.readme?.filename,
+  );
   const coords = coordsOf(n);
   const repo = r.ep.repo;
 
@@ -83,7 +123,8 @@ async function publish(r: NpmRequest, n0: NpmName, body: Record<string, unknown>
   if (own?.origin_upstream === 'ALLOW' && (await r.reader.existsUpstream(repo, n, version)))
     throw conflict(`Version ${version} of ${n.full} exists upstream (in an upstream repository or the external connection), and this package's origin controls allow upstream versions.`);
 
-  const digests = await r.svc.packages.storeBlob(repo.domain_id, bytes, { maxBytes: r.svc.config.maxUploadBytes });
+  // Every check passed: the temporary blob is made final (a refusal below leaves it unreferenced, for the collector).
+  const digests = await sink.commit();
   if (digests.sha512 !== sums.sha512) throw new Error('blob store digest differs from the checked bytes');
 
   const outcome = await r.svc.packages.inPackage(repo, coords, 'publish', async (p) => {

@@ -144,7 +144,7 @@ export async function getTarball(r: NpmRequest, n: NpmName, rawFile: string): Pr
 
 /** `GET /-/package/{name}/dist-tags`: the tags the packument shows. */
 export async function getDistTags(r: NpmRequest, rawName: string): Promise<void> {
-  const n = parseName(decodeName(rawName), false);
+  const n = parseName(decodeName(rawName));
   await r.authorizeRead();
   const doc = await r.reader.packument(r.ep.repo, n, 'abbr', r.ep.base);
   if (!doc) throw notFoundJson(n.full);

@@ -59,8 +59,8 @@ async function dispatch(r: NpmRequest, rest: string): Promise<void> {
   }
   if (rest.startsWith('-/')) return special(r, rest.slice(2), method);
   const { name, rest: tail } = splitPackagePath(rest);
-  // Names are checked before anything is looked up; publish applies the stricter new-package rules.
-  const n = parseName(name, false);
+  // Names are checked before anything is looked up (the same rules for reads and publishes).
+  const n = parseName(name);
   if (tail === '') {
     if (method === 'GET') return getPackument(r, n);
     if (method === 'PUT') return putPackage(r, n);
@@ -106,7 +106,7 @@ async function special(r: NpmRequest, path: string, method: string): Promise<voi
   if (m && method === 'GET') return getDistTags(r, m[1]);
   m = /^package\/([^/]+)\/dist-tags\/([^/]+)$/.exec(path);
   if (m && (method === 'PUT' || method === 'DELETE')) {
-    const n = parseName(decodeName(m[1]), false);
+    const n = parseName(decodeName(m[1]));
     return changeDistTag(r, n, m[2], method);
   }
   // Web login (POST /-/v1/login) answers 404 so npm falls back to the legacy flow; keys (audit
