@@ -125,7 +125,7 @@ async function writeHashed(
         cb(null, chunk);
       },
     }),
-    createWriteStream(target),
+    createWriteStream(target, { mode: 0o600 }), // in a 0700 folder of its own (mkdtemp)
   );
   if (stream.truncated) throw tooLarge(`The file is larger than the upload limit of ${maxBytes} bytes.`);
   return { size, sha256: sha256.digest('hex'), md5: md5.digest('hex'), blake2b256: blake.digest('hex') };
