@@ -17,7 +17,7 @@ export interface SpawnedHoard {
   accountId: string;
   child: ChildProcess;
   sdk(): CodeartifactClient;
-  /** SIGTERM, wait for the exit, remove the data folder (unless it was given) */
+  /** SIGTERM (SIGKILL if it is stuck), wait for the exit, remove the data folder (unless it was given) */
   stop(): Promise<void>;
 }
 
@@ -71,7 +71,10 @@ export async function spawnHoard(opts: { dataDir?: string; env?: Record<string, 
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
+        // A server whose event loop is stuck never runs its SIGTERM handler.
+        const stuck = setTimeout(() => child.kill('SIGKILL'), 15_000);
         await exited;
+        clearTimeout(stuck);
       }
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
