@@ -2,7 +2,7 @@
 // HOARD_CONFIG_FILE, whose keys are the same variable names; the environment wins).
 // A bad setting is a ConfigError naming the variable; `hoard serve` prints it and exits 2.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export class ConfigError extends Error {}
@@ -82,6 +82,9 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('DATABASE_URL: must be a postgres:// or postgresql:// URL');
 
   const s3 = loadS3(e);
+  // The data folder holds the embedded database, disk blobs and generated keys: whenever one of
+  // them is there, the folder is made private before anything is written into it.
+  if (!databaseUrl || !s3 || !e.HOARD_MASTER_KEY || !e.HOARD_TOKEN_SIGNING_KEY) makePrivateDir(dataDir);
   const root = {
     accountId: e.HOARD_ROOT_ACCOUNT_ID,
     accessKeyId: e.HOARD_ROOT_ACCESS_KEY_ID,
@@ -220,7 +223,6 @@ function key(e: Env, name: string, dataDir: string, file: string): Buffer {
   if (v) return decodeKey(name, v);
   const p = path.join(dataDir, file);
   if (existsSync(p)) return decodeKey(`${name} (from ${p})`, readFileSync(p, 'utf8').trim());
-  mkdirSync(dataDir, { recursive: true });
   const k = randomBytes(32);
   try {
     writeFileSync(p, k.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
@@ -231,6 +233,23 @@ function key(e: Env, name: string, dataDir: string, file: string): Buffer {
   }
   chmodSync(p, 0o600);
   return k;
+}
+
+/**
+ * Makes `dir` private to this user, as PostgreSQL insists for its own data folder: created 0700,
+ * or an existing folder tightened to 0700. Files Hoard writes inside are 0600 (and `hoard serve`
+ * sets the umask to 0077 for what libraries write); files whose modes a library sets itself (PGlite
+ * makes some 0666) are shielded by this closed folder.
+ */
+export function makePrivateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = statSync(dir);
+    if (!st.isDirectory()) throw new Error('it is not a folder');
+    if ((st.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
+  } catch (err) {
+    throw new ConfigError(`HOARD_DATA_DIR: cannot make ${dir} a private folder (mode 0700): ${(err as Error).message}`);
+  }
 }
 
 function decodeKey(name: string, v: string): Buffer {

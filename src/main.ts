@@ -43,6 +43,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(): Promise<number> {
+  // Everything the server writes is private to its user (keys, blobs, temporary files, what PGlite
+  // creates): set before any file is opened, the embedded database included.
+  process.umask(0o077);
   let config;
   try {
     config = loadConfig();

@@ -122,6 +122,7 @@ export function buildApp(svc: Services): Koa {
     ctx.state.requestId = id;
     ctx.set('x-amzn-RequestId', id);
     ctx.set('x-request-id', id);
+    ctx.set('X-Content-Type-Options', 'nosniff'); // no browser guesses a type: see formats/shared/download.ts
     const start = process.hrtime.bigint();
     const unwatch = watchBody(ctx, svc.config.bodyIdleTimeoutMs);
     try {

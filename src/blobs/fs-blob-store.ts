@@ -1,7 +1,8 @@
 // BlobStore on the local filesystem (the embedded default).
 // Layout: {dataDir}/blobs/{scope}/{sha[0:2]}/{sha}; temporaries in {dataDir}/blobs/.tmp/.
 // A put writes and fsyncs a temp file, then hard-links it to its final name, which fails
-// with EEXIST rather than replacing an existing blob, then drops the temp.
+// with EEXIST rather than replacing an existing blob, then drops the temp. Folders are 0700 and
+// files 0600: content is private to Hoard's user.
 
 import { randomUUID } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
@@ -35,7 +36,7 @@ export class FsBlobStore implements BlobStore {
 
   /** Creates the blob folders; called by the factory. */
   async init(): Promise<void> {
-    await mkdir(this.tmpDir, { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
   }
 
   private pathOf(scope: string, sha256: string): string {
@@ -44,11 +45,11 @@ export class FsBlobStore implements BlobStore {
 
   async put(scope: string, body: NodeJS.ReadableStream | Buffer, opts?: PutOptions): Promise<BlobDigests> {
     assertScope(scope);
-    await mkdir(this.tmpDir, { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
     const tmp = join(this.tmpDir, randomUUID());
     const hasher = new MultiHasher();
     try {
-      const fh = await open(tmp, 'wx', 0o644);
+      const fh = await open(tmp, 'wx', 0o600);
       try {
         for await (const chunk of hashedChunks(body, hasher, opts)) {
           let off = 0;
@@ -67,7 +68,7 @@ export class FsBlobStore implements BlobStore {
 
       const final = this.pathOf(scope, digests.sha256);
       const dir = join(this.root, scope, digests.sha256.slice(0, 2));
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       await this.publish(tmp, final);
       await fsyncDir(dir);
       return digests;
@@ -156,7 +157,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async check(): Promise<void> {
-    await mkdir(this.tmpDir, { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
     await access(this.tmpDir, fsc.R_OK | fsc.W_OK);
   }
 

@@ -200,6 +200,8 @@ export async function readme(ps: PackageService, repo: RepositoryWithDomain, c: 
 /** Dependencies are one small list per version: returned whole, so no nextToken is ever needed. */
 export async function dependencies(ps: PackageService, repo: RepositoryWithDomain, c: Coordinates, version: string) {
   const { v } = await requireVersion(ps, repo, c, version);
-  const deps: PackageDependency[] = versionDetails(v.metadata).dependencies;
+  // PyPI versions published before Hoard stopped doing so kept Requires-Python as a dependency;
+  // CodeArtifact lists Requires-Dist only.
+  const deps: PackageDependency[] = versionDetails(v.metadata).dependencies.filter((d) => d.dependencyType !== 'Requires-Python');
   return { ...versionHeader(c, v), dependencies: deps };
 }

@@ -13,8 +13,9 @@
 //   readme                string   readme text (Markdown, reStructuredText, ...)
 //   displayName           string   optional; the name as the author wrote it (PyPI), else derived
 //   dependencies          [{namespace?: string, package: string, dependencyType: string, versionRequirement?: string}]
-//                         dependencyType: npm regular|dev|peer|optional; PyPI Requires-Dist (and
-//                         Requires-Python); Maven compile|runtime|test|provided|system|optional|parent
+//                         dependencyType: npm regular|dev|peer|optional; PyPI Requires-Dist (only:
+//                         Requires-Python is no dependency); Maven compile|runtime|test|provided|
+//                         system|optional|parent (the <parent> pom)
 //                         (pom-shaped entries {groupId, artifactId, version, scope, optional} are read too)
 // Other keys (format manifests under `npm`, `pypi`, `maven`) belong to the adapters.
 import { notFound, validation } from '../errors.js';

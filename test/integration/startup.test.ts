@@ -1,13 +1,22 @@
 // `hoard serve` as an operator meets it: bad settings stop it with one line and exit 2; the first
-// start creates and prints root credentials once; SIGTERM finishes in-flight requests.
+// start creates and prints root credentials once; SIGTERM finishes in-flight requests; the data
+// folder is private to the server's user.
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, statSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, statSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ListDomainsCommand, CodeartifactClient } from '@aws-sdk/client-codeartifact';
+import {
+  ListDomainsCommand,
+  CodeartifactClient,
+  CreateDomainCommand,
+  CreateRepositoryCommand,
+  PublishPackageVersionCommand,
+} from '@aws-sdk/client-codeartifact';
+import { createHash } from 'node:crypto';
+import { spawnHoard } from '../support/spawn-hoard.js';
 
 const run = promisify(execFile);
 
@@ -140,4 +149,51 @@ describe('hoard serve', () => {
     s.child.kill('SIGTERM');
     await new Promise((resolve) => s.child.on('exit', resolve));
   });
+
+  it('keeps the data folder private: 0700 (an existing 0755 one tightened), its own files 0600, nothing reachable by others', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hoard-modes-'));
+    chmodSync(dataDir, 0o755); // as an operator's `mkdir data` leaves it
+    const h = await spawnHoard({ dataDir });
+    try {
+      const sdk = h.sdk();
+      await sdk.send(new CreateDomainCommand({ domain: 'modes' }));
+      await sdk.send(new CreateRepositoryCommand({ domain: 'modes', repository: 'rr' }));
+      const asset = Buffer.from('private content\n');
+      const sha = createHash('sha256').update(asset).digest('hex');
+      await sdk.send(
+        new PublishPackageVersionCommand({
+          domain: 'modes', repository: 'rr', format: 'generic', namespace: 'ns', package: 'p', packageVersion: '1.0',
+          assetName: 'a.txt', assetContent: asset, assetSHA256: sha,
+        }),
+      );
+      const mode = (p: string) => statSync(p).mode & 0o777;
+      expect(mode(dataDir).toString(8)).toBe('700');
+      for (const f of ['master.key', 'token-signing.key']) expect(mode(path.join(dataDir, f)).toString(8)).toBe('600');
+      const blob = walk(dataDir).find((p) => path.basename(p) === sha);
+      expect(blob, 'the published blob is on disk').toBeDefined();
+      expect(mode(blob!).toString(8)).toBe('600');
+      // Hoard's own files and folders give nothing to group or others; PGlite sets some modes of
+      // its own (0666 files), which the closed folders above them shield.
+      const own = walk(dataDir).filter((p) => !p.startsWith(path.join(dataDir, 'pglite') + path.sep));
+      expect(own.filter((p) => mode(p) & 0o077).map((p) => `${p} ${mode(p).toString(8)}`)).toEqual([]);
+      const reachable = (p: string) => {
+        for (let d = path.dirname(p); d.length >= dataDir.length; d = path.dirname(d)) if (!(mode(d) & 0o011)) return false;
+        return (mode(p) & 0o066) !== 0;
+      };
+      expect(walk(dataDir).filter(reachable)).toEqual([]);
+    } finally {
+      await h.stop();
+    }
+  });
 });
+
+/** Every file and folder below `dir`. */
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    out.push(p);
+    if (e.isDirectory()) out.push(...walk(p));
+  }
+  return out;
+}

@@ -171,13 +171,16 @@ describe.skipIf(!HAVE_MVN)('control plane over Maven packages', () => {
       status: 'Published',
     });
     const deps = await sdk.send(new ListPackageVersionDependenciesCommand({ ...core(), packageVersion: '0.9' }));
+    // CodeArtifact lists the <parent> pom too, as a dependency of type parent.
     expect(deps.dependencies).toEqual(
       expect.arrayContaining([
+        { namespace: 'com.acme', package: 'acme-parent', dependencyType: 'parent', versionRequirement: '7' },
         { namespace: 'org.example', package: 'runtime-dep', dependencyType: 'runtime', versionRequirement: '1.2' },
         { namespace: 'org.example', package: 'test-dep', dependencyType: 'test', versionRequirement: '4.13' },
         { namespace: 'org.example', package: 'provided-dep', dependencyType: 'provided', versionRequirement: '2.0' },
       ]),
     );
+    expect(deps.dependencies).toHaveLength(4);
     const assets = await sdk.send(new ListPackageVersionAssetsCommand({ ...core(), packageVersion: '1.1' }));
     expect(assets.assets?.map((a) => a.name)).toEqual(expect.arrayContaining(['core-1.1.jar', 'core-1.1.pom']));
   });

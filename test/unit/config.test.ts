@@ -1,11 +1,15 @@
 // Configuration: defaults, the optional file, and a clear error naming each bad setting.
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, externalConnectionName, loadConfig } from '../../src/config.js';
 
-const dir = () => mkdtempSync(path.join(os.tmpdir(), 'hoard-config-'));
+const dir = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'hoard-config-'));
+  chmodSync(d, 0o755); // as `mkdir` leaves it
+  return d;
+};
 
 describe('loadConfig', () => {
   it('has working defaults and generates keys once with mode 0600', () => {
@@ -14,6 +18,7 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, publicUrl: 'http://127.0.0.1:8080', region: 'us-east-1', databaseUrl: null, s3: null });
     expect(c.masterKey).toHaveLength(32);
     expect(statSync(path.join(d, 'master.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(d).mode & 0o777).toBe(0o700); // the data folder is private (an existing one tightened)
     const again = loadConfig({ HOARD_DATA_DIR: d });
     expect(again.masterKey.equals(c.masterKey)).toBe(true);
     expect(again.tokenSigningKey.equals(c.tokenSigningKey)).toBe(true);

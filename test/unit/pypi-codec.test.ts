@@ -81,7 +81,6 @@ describe('core metadata', () => {
     expect(dependencies(m)).toEqual([
       { package: 'requests', dependencyType: 'Requires-Dist', versionRequirement: '>=2.0; python_version < "3.12"' },
       { package: 'attrs', dependencyType: 'Requires-Dist', versionRequirement: '' },
-      { package: 'python', dependencyType: 'Requires-Python', versionRequirement: '>=3.9' },
     ]);
     expect(versionMetadata(m)).toMatchObject({ summary: 'Widgets', sourceCodeRepository: 'https://example.invalid/src', licenses: [{ name: 'MIT' }] });
   });
@@ -96,6 +95,58 @@ describe('core metadata', () => {
     expect(() => parseCoreMetadata(Buffer.from('Metadata-Version: 3.0\nName: x\nVersion: 1\n'), 'M')).toThrow(/unsupported Metadata-Version/);
     expect(() => parseCoreMetadata(Buffer.from('Metadata-Version: 2.1\nName: -bad-\nVersion: 1\n'), 'M')).toThrow(/not a valid project name/);
     expect(() => parseCoreMetadata(Buffer.from('Metadata-Version: 2.1\nthis is no header\n'), 'M')).toThrow(/not a 'Field: value' header/);
+  });
+});
+
+describe('core metadata from an attacker (linear time)', () => {
+  // The backtracking patterns this code once used took seconds on these inputs (`/\n+$/` over the
+  // body is quadratic, the Requires-Dist pattern cubic) and hours on 1 MB; linear code takes
+  // milliseconds. The bound is generous: far above linear, far below what backtracking takes.
+  const head = 'Metadata-Version: 2.1\nName: a\nVersion: 1\n';
+  const BOUND_MS = 2_000;
+  const timed = <T>(fn: () => T): { value: T; ms: number } => {
+    const start = performance.now();
+    const value = fn();
+    return { value, ms: performance.now() - start };
+  };
+
+  it('reads a body of many newlines then x', () => {
+    const n = 150_000;
+    const r = timed(() => parseCoreMetadata(Buffer.from(`${head}\n${'\n'.repeat(n)}x`), 'METADATA'));
+    expect(r.value.description).toBe(`${'\n'.repeat(n)}x`);
+    expect(r.ms).toBeLessThan(BOUND_MS);
+  });
+
+  it('keeps one trailing newline of a body ending in many of them', () => {
+    const r = timed(() => parseCoreMetadata(Buffer.from(`${head}\nx${'\n'.repeat(1_000_000)}`), 'METADATA'));
+    expect(r.value.description).toBe('x\n');
+    expect(r.ms).toBeLessThan(BOUND_MS);
+    expect(parseCoreMetadata(Buffer.from(`${head}\nx`), 'METADATA').description).toBe('x');
+  });
+
+  it('skips a Requires-Dist whose whitespace run ends in a line break', () => {
+    const spaces = ' '.repeat(3_000);
+    const m = parseCoreMetadata(
+      Buffer.from(`${head}Requires-Dist: a\n${spaces}x\n y\nRequires-Dist: b[]\n${spaces}x\n z\nRequires-Dist: c${spaces}(>=1)\n`),
+      'METADATA',
+    );
+    const r = timed(() => dependencies(m));
+    expect(r.value).toEqual([{ package: 'c', dependencyType: 'Requires-Dist', versionRequirement: '>=1' }]);
+    expect(r.ms).toBeLessThan(BOUND_MS);
+  });
+
+  it('reads Requires-Dist as the specification writes it', () => {
+    const m = parseCoreMetadata(
+      Buffer.from(
+        `${head}Requires-Dist: pkg[a,b] (>=1,<2); extra == "x"\nRequires-Dist:   other  >=2\nRequires-Dist: [bad]\nRequires-Dist: half[open >=1\nRequires-Python: >=3.9\n`,
+      ),
+      'METADATA',
+    );
+    expect(dependencies(m)).toEqual([
+      { package: 'pkg', dependencyType: 'Requires-Dist', versionRequirement: '[a,b]>=1,<2; extra == "x"' },
+      { package: 'other', dependencyType: 'Requires-Dist', versionRequirement: '>=2' },
+      { package: 'half', dependencyType: 'Requires-Dist', versionRequirement: '[open >=1' },
+    ]);
   });
 });
 

@@ -6,6 +6,7 @@ import { validation } from '../../errors.js';
 import { checkFormat } from '../../core/names.js';
 import { checkAssetName, checkGenericAssetName, openAsset, publishGeneric } from '../../core/generic.js';
 import type { Operation } from '../operation.js';
+import { asDownload } from '../../formats/shared/download.js';
 import { VERSION_Q, packageTarget, version } from './package-input.js';
 
 export const genericOps: Operation[] = [
@@ -62,6 +63,7 @@ export const genericOps: Operation[] = [
       ctx.set('X-PackageVersion', encodeHeader(a.version.version));
       ctx.set('X-PackageVersionRevision', a.version.revision);
       ctx.type = 'application/octet-stream';
+      asDownload(ctx); // any format's uploaded file: an attachment, never a page of this origin
       ctx.length = a.asset.size;
       // Streamed here rather than through Koa: a client that has read Content-Length bytes may hang
       // up before the source signals its end, which is no failure and must not be logged as one.

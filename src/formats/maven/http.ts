@@ -33,7 +33,7 @@ export function sendError(ctx: Context, e: unknown): void {
   if (!(e instanceof HoardError)) throw e; // the server's last-resort handler logs it as a 500
   const status = statusOf(e);
   // Headers of a file this error replaces must not describe the error body.
-  for (const h of ['ETag', 'Last-Modified', 'X-Checksum-Sha1', 'X-Checksum-MD5', 'X-Checksum-Sha256', 'Accept-Ranges', 'Content-Length'])
+  for (const h of ['ETag', 'Last-Modified', 'X-Checksum-Sha1', 'X-Checksum-MD5', 'X-Checksum-Sha256', 'Accept-Ranges', 'Content-Length', 'Content-Disposition'])
     ctx.remove(h);
   setErrorStatus(ctx, status);
   ctx.message = reasonPhrase(`${TITLE[status] ?? 'Error'}: ${e.message}`);

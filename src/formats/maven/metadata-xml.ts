@@ -164,6 +164,8 @@ export interface PomInfo {
   homePage?: string;
   sourceCodeRepository?: string;
   licenses: { name?: string; url?: string }[];
+  /** the `<parent>` pom, which CodeArtifact lists as a dependency of type `parent` */
+  parent?: { groupId: string; artifactId: string; version?: string };
   dependencies: { groupId: string; artifactId: string; version?: string; scope: string; optional: boolean }[];
 }
 
@@ -184,6 +186,7 @@ export function readPom(buf: Buffer): PomInfo {
       .map(obj)
       .map((l) => ({ name: str(l.name), url: str(l.url) }))
       .slice(0, 50),
+    parent: str(parent.groupId) && str(parent.artifactId) ? { groupId: str(parent.groupId)!, artifactId: str(parent.artifactId)!, version: str(parent.version) } : undefined,
     dependencies: arr(obj(p.dependencies).dependency)
       .map(obj)
       .filter((d) => str(d.groupId) && str(d.artifactId))

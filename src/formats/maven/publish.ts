@@ -136,7 +136,13 @@ function pomFields(pom: PomInfo): Record<string, unknown> {
     homePage: pom.homePage,
     sourceCodeRepository: pom.sourceCodeRepository,
     licenses: pom.licenses,
-    dependencies: pom.dependencies,
+    // The parent first, as CodeArtifact lists it: {namespace, package, dependencyType: 'parent', versionRequirement}.
+    dependencies: [
+      ...(pom.parent
+        ? [{ namespace: pom.parent.groupId, package: pom.parent.artifactId, dependencyType: 'parent', versionRequirement: pom.parent.version }]
+        : []),
+      ...pom.dependencies,
+    ],
     packaging: pom.packaging,
   };
 }

@@ -2,7 +2,8 @@
 // (the repository, then its upstreams) whose version is downloadable (Published or Unlisted);
 // Unfinished versions and builds still being deployed are invisible. Checksums are computed from
 // the stored hashes, for files and for the metadata Hoard renders. A release file found in an
-// upstream is retained in the requesting repository, as CodeArtifact does.
+// upstream is retained in the requesting repository, as CodeArtifact does. Files are served as
+// attachments in a CSP sandbox (publishers choose their types: see shared/download.ts).
 import type { Context } from 'koa';
 import { notFound } from '../../errors.js';
 import { mavenStore, type AssetRow, type VersionRow } from '../../core/packages.js';
@@ -10,6 +11,7 @@ import type { RepositoryWithDomain } from '../../store/domains.js';
 import type { Services } from '../../services.js';
 import type { Endpoint } from '../shared/endpoint.js';
 import { artifactMetadata, coordsOf, versionMetadata, type RenderedDocument } from './documents.js';
+import { asDownload, SANDBOX_CSP } from '../shared/download.js';
 import { contentTypeFor, notModified, setFileHeaders } from './http.js';
 import { artifactLevel, versionLevel, type Algo, type ArtifactFile, type MavenPath } from './layout.js';
 import { retain, type Located } from './retain.js';
@@ -49,6 +51,7 @@ export async function serveRead(svc: Services, ctx: Context, ep: Endpoint, path:
   if (path.checksum) return sendChecksum(ctx, a[path.checksum], a.created_at);
   const immutable = !f.snapshot || f.snapshot !== 'SNAPSHOT';
   setFileHeaders(ctx, a, { type: contentTypeFor(f.extension), lastModified: a.created_at, immutable });
+  asDownload(ctx); // a publisher's file (a pom, an .xml, anything): never a page of this origin
   if (notModified(ctx, a.sha1)) {
     ctx.status = 304;
     return;
@@ -75,6 +78,7 @@ async function serveMetadata(svc: Services, ctx: Context, ep: Endpoint, dirs: st
   if (!doc) throw notFound(`No maven-metadata.xml at ${dirs.join('/')}/ in repository ${ep.repo.name}: no Published version there.`);
   if (checksum) return sendChecksum(ctx, doc[checksum], doc.lastModified);
   setFileHeaders(ctx, doc, { type: 'text/xml', lastModified: doc.lastModified, immutable: false });
+  ctx.set('Content-Security-Policy', SANDBOX_CSP); // rendered by Hoard, viewable inline, scriptless all the same
   if (notModified(ctx, doc.sha1)) {
     ctx.status = 304;
     return;

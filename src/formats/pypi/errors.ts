@@ -41,6 +41,7 @@ export function sendError(ctx: Context, surface: Surface, e: unknown): void {
     message = `Internal error; request id ${String(ctx.state.requestId ?? '')}`;
   }
   setErrorStatus(ctx, status);
+  ctx.remove('Content-Disposition'); // set for the file this error replaces
   ctx.message = reasonPhrase(message);
   if (status === 401) ctx.set('WWW-Authenticate', 'Basic realm="hoard", charset="UTF-8"');
   ctx.set('Cache-Control', 'no-store');

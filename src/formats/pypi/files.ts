@@ -1,6 +1,7 @@
 // Distribution files and their `.metadata` siblings, found through the read chain and streamed from
 // the blob store: never content-encoded, HEAD with Content-Length, single byte ranges (uv reads a
-// wheel's central directory with `Range: bytes=-16384`), If-Range, and immutable caching.
+// wheel's central directory with `Range: bytes=-16384`), If-Range, and immutable caching; served as
+// attachments in a sandbox (uploaded content: see shared/download.ts).
 import type { Context } from 'koa';
 import { notFound } from '../../errors.js';
 import { pypiStore, type PypiFileRow } from '../../core/packages.js';
@@ -9,6 +10,7 @@ import type { Endpoint } from '../shared/endpoint.js';
 import { visibility } from './documents.js';
 import { sameVersion } from './names.js';
 import { parseRange } from '../shared/range.js';
+import { asDownload } from '../shared/download.js';
 
 const IMMUTABLE = 'private, max-age=365000000, immutable';
 
@@ -36,6 +38,7 @@ export async function serveFile(svc: Services, ep: Endpoint, ctx: Context, proje
   ctx.set('Cache-Control', IMMUTABLE);
   ctx.set('Last-Modified', new Date(f.uploaded_at).toUTCString());
   ctx.type = 'application/octet-stream';
+  asDownload(ctx);
   if (notModified(ctx, etag)) return;
   let range: { start: number; end: number } | null = null;
   const header = ctx.get('Range');
@@ -65,6 +68,7 @@ async function serveMetadata(svc: Services, ep: Endpoint, ctx: Context, project:
   ctx.set('ETag', `"${f.core_metadata_sha256}"`);
   ctx.set('Cache-Control', IMMUTABLE);
   ctx.type = 'application/octet-stream';
+  asDownload(ctx);
   if (notModified(ctx, `"${f.core_metadata_sha256}"`)) return;
   ctx.status = 200;
   ctx.length = bytes.length;

@@ -1,6 +1,7 @@
 // Core metadata (METADATA / PKG-INFO): RFC 822-style headers, the long description in the body
 // (metadata 2.1+) or in a `Description:` header with continuation lines (older files). From it the
-// version's dependency list, readme and the JSON API's `info` are derived.
+// version's dependency list, readme and the JSON API's `info` are derived. Everything here reads
+// uploaded text: it is scanned in linear time, never with a pattern that can backtrack.
 import { isValidName } from './names.js';
 
 export interface CoreMetadata {
@@ -58,8 +59,15 @@ export function parseCoreMetadata(bytes: Buffer, file: string): CoreMetadata {
   if (!name) throw new MetadataError(`${file} has no Name field.`);
   if (!isValidName(name)) throw new MetadataError(`${file}: '${name}' is not a valid project name.`);
   if (!version) throw new MetadataError(`${file} has no Version field.`);
-  const description = body.trim() ? body.replace(/\n+$/, '\n') : unfoldDescription(fields.get('description')?.[0] ?? '');
+  const description = body.trim() ? oneTrailingNewline(body) : unfoldDescription(fields.get('description')?.[0] ?? '');
   return { metadataVersion, name, version, fields, description };
+}
+
+/** Trailing newlines collapsed to one, scanning back from the end (what `/\n+$/` would do, linearly). */
+function oneTrailingNewline(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 0x0a) end--;
+  return end === s.length ? s : `${s.slice(0, end)}\n`;
 }
 
 /** Older metadata folds the description into a header: continuation lines start with 8 spaces or `       |`. */
@@ -83,22 +91,60 @@ export interface Dependency {
   versionRequirement: string;
 }
 
-/** Requires-Dist entries (and Requires-Python) as CodeArtifact's PackageDependency list. */
+/**
+ * Requires-Dist entries as CodeArtifact's PackageDependency list. Requires-Python is not a
+ * dependency: CodeArtifact lists Requires-Dist only (it stays in the JSON API's `requires_python`).
+ */
 export function dependencies(m: CoreMetadata): Dependency[] {
   const out: Dependency[] = [];
   for (const req of all(m, 'Requires-Dist')) {
-    const parsed = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$/.exec(req);
+    const parsed = parseRequirement(req);
     if (!parsed) continue;
-    const [, pkg, extras, rest] = parsed;
-    const [spec, marker] = splitMarker(rest);
-    const cleaned = spec.trim().replace(/^\((.*)\)$/, '$1').trim();
-    const requirement = [extras ?? '', cleaned].join('') + (marker ? `; ${marker}` : '');
-    out.push({ package: pkg, dependencyType: 'Requires-Dist', versionRequirement: requirement });
+    const [spec, marker] = splitMarker(parsed.rest);
+    const cleaned = unparenthesize(spec.trim()).trim();
+    const requirement = parsed.extras + cleaned + (marker ? `; ${marker}` : '');
+    out.push({ package: parsed.name, dependencyType: 'Requires-Dist', versionRequirement: requirement });
   }
-  const rp = first(m, 'Requires-Python');
-  if (rp) out.push({ package: 'python', dependencyType: 'Requires-Python', versionRequirement: rp });
   return out;
 }
+
+const isSpace = (c: string) => /\s/.test(c); // one character: constant time
+const isNameStart = (c: string) => (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+const isNameChar = (c: string) => isNameStart(c) || c === '.' || c === '_' || c === '-';
+const LINE_BREAK = /[\n\r\u2028\u2029]/; // a character class, searched once: linear
+
+/**
+ * `name [extras] rest` of a requirement, scanned once: leading space, the name, space, an optional
+ * `[...]` (up to the first `]`), space, then the rest, which must be on one line. Null when there
+ * is no name or the rest spans lines (such an entry is skipped).
+ */
+function parseRequirement(req: string): { name: string; extras: string; rest: string } | null {
+  let i = 0;
+  const skipSpace = () => {
+    while (i < req.length && isSpace(req[i])) i++;
+  };
+  skipSpace();
+  const start = i;
+  if (i >= req.length || !isNameStart(req[i])) return null;
+  while (i < req.length && isNameChar(req[i])) i++;
+  const name = req.slice(start, i);
+  skipSpace();
+  let extras = '';
+  if (req[i] === '[') {
+    const close = req.indexOf(']', i);
+    if (close >= 0) {
+      extras = req.slice(i, close + 1);
+      i = close + 1;
+      skipSpace();
+    }
+  }
+  const rest = req.slice(i);
+  if (LINE_BREAK.test(rest)) return null;
+  return { name, extras, rest };
+}
+
+/** `(>=1.0)` → `>=1.0` (the parenthesized form of older metadata). */
+const unparenthesize = (s: string) => (s.length >= 2 && s.startsWith('(') && s.endsWith(')') ? s.slice(1, -1) : s);
 
 function splitMarker(s: string): [string, string | null] {
   const i = s.indexOf(';');

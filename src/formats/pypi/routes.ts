@@ -69,14 +69,15 @@ export function pypiRouter(svc: Services): Router {
       const ep = await open(ctx);
       // Anonymous callers are challenged before the body is read (twine then shows the 401).
       if (ep.caller.via === 'none') await authorize(svc, ep, PUBLISH, undefined, PUBLISH_HINT);
-      const form = await readUploadForm(ctx.req, svc.config.maxUploadBytes);
-      try {
-        // Permission on the project the form names, before the archive is opened; checkUpload then
-        // makes sure the file's own metadata names the same project.
-        const name = form.fields.get('name')?.[0]?.trim();
-        if (!name) throw new PypiError(400, "The form field 'name' is missing.");
+      // Permission on the project the form names, checked on its `name` field before any of the
+      // file is read; checkUpload then makes sure the file's own metadata names the same project.
+      const form = await readUploadForm(ctx.req, svc.config.maxUploadBytes, async (name) => {
+        if (!name) throw new PypiError(400, "The form field 'name' is empty.");
         const packageArn = arn.package(svc.config.region, ep.domain.owner, ep.domain.name, ep.repo.name, 'pypi', '', normalize(name));
         await authorize(svc, ep, PUBLISH, packageArn, PUBLISH_HINT);
+      });
+      try {
+        if (!form.fields.get('name')?.[0]?.trim()) throw new PypiError(400, "The form field 'name' is missing.");
         const checked = await checkUpload(form);
         const outcome = await publish(svc, ep, form, checked);
         ctx.status = 200;
