@@ -7,6 +7,7 @@ import type { RepositoryWithDomain } from '../store/domains.js';
 import { packageStore, type Coordinates, type PackageRow } from '../store/packages.js';
 import type { Db } from '../store/db.js';
 import type { DomainService } from './domains.js';
+import { conflict } from '../errors.js';
 
 export interface ExternalLink {
   /** the repository that owns the connection (retains what is fetched through it) */
@@ -75,5 +76,33 @@ export class ChainService {
     const r = await this.resolve(repo, c.format, (ids) => packageStore.getPackageIn(this.db, ids, c));
     const repos = new Map(r.chain.repos.map((x) => [x.id, x]));
     return { members: r.rows.map((pkg) => ({ repo: repos.get(pkg.repository_id)!, pkg })), external: r.external };
+  }
+
+  /**
+   * The dependency-confusion guard on publish, for every format: when the package's origin controls
+   * let upstream versions in (upstream=ALLOW), a version already reachable upstream (in an upstream
+   * repository, or through the external connection when `inExternal` says so) cannot also be
+   * published here: 409. A version this repository already holds is not refused (more files for it).
+   */
+  async refuseUpstreamVersion(
+    repo: RepositoryWithDomain,
+    c: Coordinates,
+    version: string,
+    opts: { same?: (a: string, b: string) => boolean; inExternal?: (link: ExternalLink) => Promise<boolean> } = {},
+  ): Promise<void> {
+    const own = await packageStore.getPackage(this.db, repo.id, c);
+    if (own?.origin_upstream !== 'ALLOW') return;
+    const same = opts.same ?? ((a, b) => a === b);
+    const holds = async (pkg: PackageRow) => (await packageStore.listVersions(this.db, pkg.id)).some((v) => same(v.version, version));
+    if (await holds(own)) return;
+    const { members, external } = await this.members(repo, c);
+    const refuse = (where: string) =>
+      conflict(
+        `Version ${version} of ${c.namespace ? `${c.namespace}/` : ''}${c.name} already exists ${where}; this package's origin controls (upstream=ALLOW) forbid publishing it to ${repo.name} too.`,
+        'package-version',
+        version,
+      );
+    for (const m of members) if (m.repo.id !== repo.id && (await holds(m.pkg))) throw refuse(`in upstream repository ${m.repo.name}`);
+    if (external && opts.inExternal && (await opts.inExternal(external))) throw refuse(`upstream, in the external connection ${external.connection}`);
   }
 }

@@ -13,10 +13,6 @@ import { ChainService } from './chain.js';
 import type { Upstreams } from './upstreams.js';
 
 export type { Coordinates, PackageRow, VersionRow, AssetRow, VersionStatus };
-// The PyPI adapter's own tables (migrations/0003_pypi.sql), reached through core like everything else.
-export { pypiStore, type PypiFileRow, type PypiProjectRow } from '../store/pypi.js';
-// The Maven adapter's own table (migrations/0004_maven.sql) and asset lookups, reached through core likewise.
-export { mavenStore, type MavenDocumentRow } from '../store/maven.js';
 
 /** How a package's first version arrived decides its origin-control defaults (reference §1.10). */
 export type Arrival = 'publish' | 'upstream';

@@ -1,12 +1,13 @@
-// Every package-format adapter, handed to server.ts (the only importer of adapters).
+// Every package-format adapter, handed to server.ts (the only importer of adapters), which
+// registers their refreshers and data hooks with core and mounts their routers.
 import type { Services } from '../services.js';
 import type { FormatAdapter } from './shared/adapter.js';
 import { npmAdapter } from './npm/index.js';
-import { pypiRouter } from './pypi/routes.js';
-import { mavenRouter } from './maven/routes.js';
+import { pypiAdapter } from './pypi/index.js';
+import { mavenAdapter } from './maven/index.js';
 
 export type { FormatAdapter };
 
 export function formatAdapters(svc: Services): FormatAdapter[] {
-  return [npmAdapter(svc), { format: 'pypi', router: pypiRouter(svc) }, { format: 'maven', router: mavenRouter(svc) }];
+  return [npmAdapter(svc), pypiAdapter(svc), mavenAdapter(svc)];
 }

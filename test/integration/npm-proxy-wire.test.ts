@@ -192,7 +192,7 @@ describe('npm external connection (wire)', () => {
       body: JSON.stringify(publishBody({ name: 'corp-secret', version: '99.0.0' }, tgz99)),
     });
     expect(clash.status).toBe(409);
-    expect((await clash.json()).error).toMatch(/exists upstream/);
+    expect((await clash.json()).error).toMatch(/already exists upstream, in the external connection public:npmjs/);
   });
 
   it('refuses a publish to a package that arrived from upstream (publish=BLOCK)', async () => {

@@ -3,7 +3,8 @@
 // merged across the read chain at request time, and never taken from an upload. Version-level
 // SNAPSHOT metadata is rendered from the version's done builds. Recent metadata uploads are
 // remembered by digest only, to verify the checksums clients PUT after them.
-import { mavenStore, type PackageService, type PackageTx, type VersionRow } from '../../core/packages.js';
+import { type PackageService, type PackageTx, type VersionRow } from '../../core/packages.js';
+import { mavenStore } from '../../store/maven.js';
 import type { Queryable } from '../../store/db.js';
 import type { RepositoryWithDomain } from '../../store/domains.js';
 import type { Coordinates } from '../../store/packages.js';

@@ -6,7 +6,8 @@
 import type { Context } from 'koa';
 import { conflict, notFound, tooLarge, validation } from '../../errors.js';
 import { arn } from '../../core/names.js';
-import { mavenStore, type Coordinates, type VersionRow } from '../../core/packages.js';
+import type { VersionRow } from '../../core/packages.js';
+import { mavenStore } from '../../store/maven.js';
 import type { Services } from '../../services.js';
 import { authorize, type Endpoint } from '../shared/endpoint.js';
 import { coordsOf, rememberUpload, refreshArtifactDocument, recentUploads } from './documents.js';
@@ -66,7 +67,7 @@ async function putFile(svc: Services, ctx: Context, ep: Endpoint, f: ArtifactFil
     checkPomCoordinates(pom, f);
     body = buf;
   }
-  await refuseIfInUpstream(svc, ep, coordsOf(f.groupId, f.artifactId), f.version);
+  await svc.packages.chains.refuseUpstreamVersion(ep.repo, coordsOf(f.groupId, f.artifactId), f.version);
   const digests = await svc.packages.storeBlob(ep.repo.domain_id, body, { maxBytes: max });
   const build = f.snapshot; // a BuildId or null here
   return svc.packages.inPackage(ep.repo, coordsOf(f.groupId, f.artifactId), 'publish', async (p) => {
@@ -153,19 +154,6 @@ function pomFields(pom: PomInfo): Record<string, unknown> {
  * runs one transaction at a time, so reads outside it would wait for it); a package created by
  * this publish gets upstream=BLOCK and needs no check.
  */
-async function refuseIfInUpstream(svc: Services, ep: Endpoint, c: Coordinates, version: string): Promise<void> {
-  const own = await svc.packages.findPackage(ep.repo, c);
-  if (own?.origin_upstream !== 'ALLOW' || (await svc.packages.version(own, version))) return;
-  for (const link of await svc.packages.chain(ep.repo, c)) {
-    if (link.repo.id === ep.repo.id) continue;
-    if (await svc.packages.version(link.pkg, version))
-      throw conflict(
-        `${c.namespace}:${c.name}:${version} already exists in upstream repository ${link.repo.name}; it cannot also be published to ${ep.repo.name}.`,
-        'package-version',
-        version,
-      );
-  }
-}
 
 async function verifyFileChecksum(svc: Services, ctx: Context, ep: Endpoint, f: ArtifactFile, algo: Algo): Promise<number> {
   const hex = parseChecksumBody((await readCapped(ctx, CHECKSUM_MAX_BYTES, `${f.file}.${algo}`)).toString('utf8'), algo);

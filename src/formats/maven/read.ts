@@ -6,7 +6,8 @@
 // attachments in a CSP sandbox (publishers choose their types: see shared/download.ts).
 import type { Context } from 'koa';
 import { notFound } from '../../errors.js';
-import { mavenStore, type AssetRow, type VersionRow } from '../../core/packages.js';
+import { type AssetRow, type VersionRow } from '../../core/packages.js';
+import { mavenStore } from '../../store/maven.js';
 import type { RepositoryWithDomain } from '../../store/domains.js';
 import type { Services } from '../../services.js';
 import type { Endpoint } from '../shared/endpoint.js';
@@ -14,9 +15,16 @@ import { artifactMetadata, coordsOf, versionMetadata, type RenderedDocument } fr
 import { asDownload, SANDBOX_CSP } from '../shared/download.js';
 import { contentTypeFor, notModified, setFileHeaders } from './http.js';
 import { artifactLevel, versionLevel, type Algo, type ArtifactFile, type MavenPath } from './layout.js';
-import { retain, type Located } from './retain.js';
+import { retainFromUpstream } from '../../core/retention.js';
 import { readState, resolveSnapshotAsset } from './snapshots.js';
 import { isSnapshotVersion } from './version-order.js';
+
+/** Where a read found a file: the repository in the chain, the version and the asset. */
+export interface Located {
+  repo: RepositoryWithDomain;
+  version: VersionRow;
+  asset: AssetRow;
+}
 
 const downloadable = (v: VersionRow | null): v is VersionRow => !!v && (v.status === 'Published' || v.status === 'Unlisted');
 
@@ -44,7 +52,7 @@ export async function serveRead(svc: Services, ctx: Context, ep: Endpoint, path:
   if (!found) throw notFound(`${f.groupId}:${f.artifactId}:${f.version} has no file ${f.file} in repository ${ep.repo.name} or its upstreams.`);
   const a = found.asset;
   if (found.repo.id !== ep.repo.id && !isSnapshotVersion(f.version)) {
-    await retain(svc, ep.repo, coordsOf(f.groupId, f.artifactId), found).catch((e: Error) =>
+    await retainFromUpstream(svc.packages, ep.repo, coordsOf(f.groupId, f.artifactId), found.version).catch((e: Error) =>
       svc.log.warn({ err: e.message, file: f.file }, 'maven: could not retain an upstream version'),
     );
   }

@@ -7,7 +7,6 @@ import type { Context } from 'koa';
 import { notFound } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { authorize, openEndpoint } from '../shared/endpoint.js';
-import { refreshArtifactDocument } from './documents.js';
 import { sendError } from './http.js';
 import { parseMavenPath } from './layout.js';
 import { handlePut, loginHint } from './publish.js';
@@ -16,7 +15,6 @@ import { serveRead } from './read.js';
 const PREFIX = /^\/maven\/d\/([^/]+)\/([^/]+)\/(.*)$/s;
 
 export function mavenRouter(svc: Services): Router {
-  svc.packages.registerRefresher('maven', refreshArtifactDocument);
   const router = new Router();
 
   const handle = async (ctx: Context) => {

@@ -4,7 +4,7 @@
 // - fetch `path` from the connection's base URL; only 404/410 are "not found" (negative-cache
 //   those, keyed by exact path, with a TTL), never 401/403/5xx/timeouts;
 // - verify every file against the upstream's .sha1 (or .md5) before storing or serving it;
-// - store it through PackageService.storeBlob and retain the version with origin EXTERNAL in the
+// - store and retain it through core/retention.ts ingest() (origin EXTERNAL, in the
 //   requesting repository and in the repository that owns the connection (reference §1.9);
 // - merge the upstream's artifact-level maven-metadata.xml into the chain's (documents.ts) with
 //   a TTL, and never ingest SNAPSHOTs (CodeArtifact does not).

@@ -98,12 +98,9 @@ export class PackumentReader {
     return doc;
   }
 
-  /** True when `version` of `n` is reachable beyond `repo`: in an upstream repository or through the external connection. */
-  async existsUpstream(repo: RepositoryWithDomain, n: NpmName, version: string): Promise<boolean> {
-    const { rows, external } = await this.resolve(repo, (ids) => this.data.tarballs(ids, n.scope, n.bare, version));
-    if (rows.some((x) => x.repository_id !== repo.id && x.version_id !== null)) return true;
-    if (!external) return false;
-    const doc = await this.external(external, n);
+  /** True when the external connection's packument of `n` lists `version`. */
+  async inExternal(link: ExternalLink, n: NpmName, version: string): Promise<boolean> {
+    const doc = await this.external(link, n);
     if (!doc?.parts) return false;
     return Object.hasOwn((JSON.parse(doc.parts[PART.full]) as { versions?: object }).versions ?? {}, version);
   }

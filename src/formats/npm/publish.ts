@@ -5,7 +5,7 @@
 // names the same package and version; any refusal drops the temporary blob. The version, its
 // asset, its entries, the dist-tags, the rebuilt documents and the event then commit in one
 // transaction under the package lock.
-import { validation, conflict } from '../../errors.js';
+import { validation } from '../../errors.js';
 import { ACTIONS, npmUserName, type NpmRequest } from './context.js';
 import { cleanManifest, hasInstallScript, versionEntries } from './codec.js';
 import { checkTag, checkVersion, coordsOf, type NpmName } from './names.js';
@@ -119,9 +119,7 @@ async function publish(
 
   // With origin controls ALLOW/ALLOW a version already reachable upstream cannot be published here
   // (CodeArtifact's dependency-confusion rule). The default after a first publish is upstream=BLOCK.
-  const own = await r.svc.packages.findPackage(repo, coords);
-  if (own?.origin_upstream === 'ALLOW' && (await r.reader.existsUpstream(repo, n, version)))
-    throw conflict(`Version ${version} of ${n.full} exists upstream (in an upstream repository or the external connection), and this package's origin controls allow upstream versions.`);
+  await r.svc.packages.chains.refuseUpstreamVersion(repo, coords, version, { inExternal: (link) => r.reader.inExternal(link, n, version) });
 
   // Every check passed: the temporary blob is made final (a refusal below leaves it unreferenced, for the collector).
   const digests = await sink.commit();

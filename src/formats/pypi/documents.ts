@@ -4,7 +4,8 @@
 // registered refresher). A read serves the stored bytes when one repository of the chain holds the
 // project, and merges the entries (first repository wins per file name) when several do.
 import { createHash } from 'node:crypto';
-import { pypiStore, type PackageRow, type PackageTx, type PypiFileRow, type VersionStatus } from '../../core/packages.js';
+import { type PackageRow, type PackageTx, type VersionStatus } from '../../core/packages.js';
+import { pypiStore, type PypiFileRow } from '../../store/pypi.js';
 import type { RepositoryWithDomain } from '../../store/domains.js';
 import type { Services } from '../../services.js';
 import { ImmutableCache } from './cache.js';

@@ -4,7 +4,7 @@
 // attachments in a sandbox (uploaded content: see shared/download.ts).
 import type { Context } from 'koa';
 import { notFound } from '../../errors.js';
-import { pypiStore, type PypiFileRow } from '../../core/packages.js';
+import { pypiStore, type PypiFileRow } from '../../store/pypi.js';
 import type { Services } from '../../services.js';
 import type { Endpoint } from '../shared/endpoint.js';
 import { visibility } from './documents.js';

@@ -6,10 +6,10 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { arn } from '../../core/names.js';
 import { notFound } from '../../errors.js';
-import { pypiStore } from '../../core/packages.js';
+import { pypiStore } from '../../store/pypi.js';
 import type { Services } from '../../services.js';
 import { authorize, openEndpoint, type Endpoint } from '../shared/endpoint.js';
-import { etagOf, projectView, refreshProject } from './documents.js';
+import { etagOf, projectView } from './documents.js';
 import { PypiError, sendError, type Surface } from './errors.js';
 import { notModified, serveFile } from './files.js';
 import { defaultVersion, projectDocument } from './json-api.js';
@@ -28,13 +28,6 @@ const INDEX_CACHE = 'private, max-age=0, must-revalidate';
 type Handler = (ctx: Context) => Promise<void>;
 
 export function pypiRouter(svc: Services): Router {
-  svc.packages.registerRefresher('pypi', refreshProject);
-  // CopyPackageVersions copies asset rows; each copied file takes its simple-API details along.
-  svc.packages.registerDataHooks('pypi', {
-    async copied(dest, _source, versions) {
-      for (const v of versions) for (const a of v.assets) await pypiStore.copyFile(dest.tx, a.fromAssetId, a.toAssetId, v.toVersionId);
-    },
-  });
   const r = new Router({ prefix: '/pypi/d/:domain/:repository' });
 
   const wrap = (surface: Surface, fn: Handler) => async (ctx: Context) => {

@@ -5,7 +5,8 @@
 import { createReadStream } from 'node:fs';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { conflict } from '../../errors.js';
-import { pypiStore, type Coordinates, type VersionRow } from '../../core/packages.js';
+import type { VersionRow } from '../../core/packages.js';
+import { pypiStore } from '../../store/pypi.js';
 import type { Services } from '../../services.js';
 import type { Endpoint } from '../shared/endpoint.js';
 import { ArchiveError, readTarGzMetadata, readZipMetadata, type FoundMetadata } from './archive.js';
@@ -152,7 +153,7 @@ export async function publish(svc: Services, ep: Endpoint, form: UploadForm, u: 
     if (known.sha256 === c.sha256 && known.blake2b_256 === c.blake2b256) return 'exists';
     throw alreadyExists(c.filename, known.sha256);
   }
-  await refuseUpstreamVersion(svc, ep, coords, u.version);
+  await svc.packages.chains.refuseUpstreamVersion(ep.repo, coords, u.version, { same: sameVersion });
   // The content first; the version, file and pages after it, in one transaction.
   const digests = await svc.packages.storeBlob(ep.repo.domain_id, createReadStream(c.path), {
     expectedSha256: c.sha256,
@@ -207,20 +208,6 @@ export async function publish(svc: Services, ep: Endpoint, form: UploadForm, u: 
  * repository already has cannot be published here. Read before the write transaction (the
  * embedded database has one connection; the transaction holds it).
  */
-async function refuseUpstreamVersion(svc: Services, ep: Endpoint, coords: Coordinates, version: string): Promise<void> {
-  const own = await svc.packages.findPackage(ep.repo, coords);
-  if (own?.origin_upstream !== 'ALLOW') return;
-  for (const m of await svc.packages.chain(ep.repo, coords)) {
-    if (m.repo.id === ep.repo.id) continue;
-    const vs = await svc.packages.versions(m.pkg);
-    if (vs.some((x) => sameVersion(x.version, version)))
-      throw conflict(
-        `Version ${version} of ${coords.name} already exists in upstream repository ${m.repo.name}; the package's origin controls (upstream=ALLOW) forbid publishing it here.`,
-        'package-version',
-        version,
-      );
-  }
-}
 
 /** Warehouse's words: twine --skip-existing looks for "already exist" in a 400. */
 const alreadyExists = (filename: string, sha256: string) =>
