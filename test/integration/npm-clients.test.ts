@@ -125,8 +125,9 @@ describe('pnpm, yarn and the read chain', () => {
     view = await c.npm(['view', 'shared-lib', 'versions', '--json']);
     expect(JSON.parse(view.stdout).sort()).toEqual(['0.9.0', '1.0.0', '1.1.0', '3.0.0']);
     expect((await fetch(`${app}shared-lib/-/shared-lib-1.0.0.tgz`, { headers: auth })).status).toBe(200);
-    // With upstream=ALLOW a version reachable upstream cannot be published here (dependency confusion guard).
-    const r = await c.npm(['publish', '--force'], writePackage({ name: 'shared-lib', version: '1.0.0' }));
+    // That download retained 1.0.0 here (reference §1.9). With upstream=ALLOW a version reachable
+    // upstream and not retained here cannot be published here either (dependency confusion guard).
+    const r = await c.npm(['publish', '--force'], writePackage({ name: 'shared-lib', version: '1.1.0' }));
     expect(r.code).not.toBe(0);
     expect(out(r)).toContain('409 Conflict');
     // publish=BLOCK is respected too.
