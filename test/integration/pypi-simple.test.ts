@@ -228,7 +228,7 @@ describe('PyPI simple API, files and JSON API', () => {
     expect(await nope.json()).toMatchObject({ message: expect.stringContaining('7.0') });
   });
 
-  it('keeps Requires-Dist/Requires-Python as the dependency list and the long description as the readme', async () => {
+  it('keeps Requires-Dist (not Requires-Python, as CodeArtifact) as the dependency list and the long description as the readme', async () => {
     const svc = h.server.services;
     const repo = await svc.domains.repository((await svc.domains.findDomain(h.accountId, 'acme'))!, 'app');
     const pkg = (await svc.packages.findPackage(repo, { format: 'pypi', namespace: '', name: 'demo-pkg' }))!;
@@ -236,7 +236,6 @@ describe('PyPI simple API, files and JSON API', () => {
     expect(v.metadata.dependencies).toEqual([
       { package: 'requests', dependencyType: 'Requires-Dist', versionRequirement: '>=2.0' },
       { package: 'rich', dependencyType: 'Requires-Dist', versionRequirement: '[jupyter]>=13; extra == "pretty"' },
-      { package: 'python', dependencyType: 'Requires-Python', versionRequirement: '>=3.8,<4' },
     ]);
     expect(v.metadata.readme).toBe('# Demo.Pkg\n\nThe long description.\n');
     expect(v.metadata.summary).toBe('A test project');
