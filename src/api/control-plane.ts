@@ -54,7 +54,6 @@ function mount(router: Router, svc: Services, ops: Operation[], service: string)
         //    refused without reading the body; with a declared payload hash the signature is
         //    verified here too.
         const { caller, signature } = await authenticate(ctx, svc, service, op);
-        ctx.state.principal = caller.arn;
         const readVerified = async () => {
           const raw = await readBody(ctx.req, svc.config.maxBodyBytes);
           signature.completeWithBody(createHash('sha256').update(raw).digest('hex'));
@@ -63,6 +62,7 @@ function mount(router: Router, svc: Services, ops: Operation[], service: string)
         // A signature over a body not yet read (botocore sends no payload hash): nothing is decided
         // for the caller until it is verified, so the (bounded) body is read first.
         let raw = op.body === 'json' && !signature.verified ? await readVerified() : null;
+        ctx.state.principal = caller.arn; // for the access log, once the signature holds
         const q = parseQuery(op, ctx.query as Record<string, string | string[] | undefined>);
         if (op.body === 'none' && Number(ctx.get('content-length') || 0) > svc.config.maxBodyBytes)
           throw validation('This operation takes no request body.');
