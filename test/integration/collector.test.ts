@@ -117,7 +117,9 @@ describe('blob collector', () => {
 describe('blob collector on the server interval', () => {
   let h: TestHoard;
   beforeAll(async () => {
-    h = await startHoard({ HOARD_BLOB_GC_INTERVAL_MS: '100', HOARD_BLOB_GC_GRACE_MS: '0' });
+    // A grace of 0 would let the collector take a blob between its upload and the commit that
+    // references it (no server should run so); one second is enough for that and short for the test.
+    h = await startHoard({ HOARD_BLOB_GC_INTERVAL_MS: '100', HOARD_BLOB_GC_GRACE_MS: '1000' });
   });
   afterAll(async () => h?.stop());
 
