@@ -105,29 +105,33 @@ describe('pnpm, yarn and the read chain', () => {
   });
 
   it('hides upstream versions once the package is published here, until origin controls allow them', async () => {
-    await publish(app, { name: 'shared-lib', version: '3.0.0' });
+    // A package of its own (shared-lib was retained in app by the installs above, which gives it
+    // publish=BLOCK, upstream=ALLOW, as CodeArtifact does).
+    for (const v of ['1.0.0', '1.1.0']) await publish(upstream, { name: 'other-lib', version: v });
+    await publish(app.replace('/app/', '/upstream-b/'), { name: 'other-lib', version: '0.9.0' });
+    await publish(app, { name: 'other-lib', version: '3.0.0' });
     // The first publish created the package with CodeArtifact's defaults for a direct publish.
-    const described = await h.sdk().send(new DescribePackageCommand({ domain: 'chain', repository: 'app', format: 'npm', package: 'shared-lib' }));
+    const described = await h.sdk().send(new DescribePackageCommand({ domain: 'chain', repository: 'app', format: 'npm', package: 'other-lib' }));
     expect(described.package?.originConfiguration?.restrictions).toEqual({ publish: 'ALLOW', upstream: 'BLOCK' });
-    let view = await c.npm(['view', 'shared-lib', 'versions', '--json']);
+    let view = await c.npm(['view', 'other-lib', 'versions', '--json']);
     expect(JSON.parse(view.stdout)).toEqual(['3.0.0']);
     const auth = { authorization: `Bearer ${token}` };
-    expect((await fetch(`${app}shared-lib/-/shared-lib-1.0.0.tgz`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${app}other-lib/-/other-lib-1.0.0.tgz`, { headers: auth })).status).toBe(404);
     await h.sdk().send(
       new PutPackageOriginConfigurationCommand({
         domain: 'chain',
         repository: 'app',
         format: 'npm',
-        package: 'shared-lib',
+        package: 'other-lib',
         restrictions: { publish: 'ALLOW', upstream: 'ALLOW' },
       }),
     );
-    view = await c.npm(['view', 'shared-lib', 'versions', '--json']);
+    view = await c.npm(['view', 'other-lib', 'versions', '--json']);
     expect(JSON.parse(view.stdout).sort()).toEqual(['0.9.0', '1.0.0', '1.1.0', '3.0.0']);
-    expect((await fetch(`${app}shared-lib/-/shared-lib-1.0.0.tgz`, { headers: auth })).status).toBe(200);
+    expect((await fetch(`${app}other-lib/-/other-lib-1.0.0.tgz`, { headers: auth })).status).toBe(200);
     // That download retained 1.0.0 here (reference §1.9). With upstream=ALLOW a version reachable
     // upstream and not retained here cannot be published here either (dependency confusion guard).
-    const r = await c.npm(['publish', '--force'], writePackage({ name: 'shared-lib', version: '1.1.0' }));
+    const r = await c.npm(['publish', '--force'], writePackage({ name: 'other-lib', version: '1.1.0' }));
     expect(r.code).not.toBe(0);
     expect(out(r)).toContain('409 Conflict');
     // publish=BLOCK is respected too.
@@ -136,13 +140,13 @@ describe('pnpm, yarn and the read chain', () => {
         domain: 'chain',
         repository: 'app',
         format: 'npm',
-        package: 'shared-lib',
+        package: 'other-lib',
         restrictions: { publish: 'BLOCK', upstream: 'ALLOW' },
       }),
     );
-    const blocked = await c.npm(['publish'], writePackage({ name: 'shared-lib', version: '3.1.0' }));
+    const blocked = await c.npm(['publish'], writePackage({ name: 'other-lib', version: '3.1.0' }));
     expect(blocked.code).not.toBe(0);
-    expect(out(blocked)).toMatch(/403 Forbidden - PUT .*shared-lib - Publishing to package shared-lib in repository app is blocked by its package origin controls/);
+    expect(out(blocked)).toMatch(/403 Forbidden - PUT .*other-lib - Publishing to package other-lib in repository app is blocked by its package origin controls/);
   });
 
   it('shows Published, hides Unlisted (still downloadable), and refuses Archived and Disposed', async () => {
