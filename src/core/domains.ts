@@ -1,4 +1,5 @@
-// Domains, repositories, upstream links, external connections, resource policies and tags:
+// Domains, repositories, external connections, resource policies and tags (the upstream graph's
+// walks are in upstream-graph.ts):
 // CodeArtifact's semantics, no HTTP and no SQL here.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../store/db.js';
@@ -8,9 +9,7 @@ import { arn, check } from './names.js';
 import {
   EXTERNAL_CONNECTIONS,
   MAX_REPOSITORIES_PER_DOMAIN,
-  MAX_SEARCHED_REPOSITORIES,
   MAX_TAGS,
-  checkUpstreamList,
   type DomainDescription,
   type DomainSummary,
   type Page,
@@ -21,6 +20,7 @@ import {
 } from './domain-model.js';
 import { decodeToken, encodeToken } from './pagination.js';
 import { LookupCache } from './lookup-cache.js';
+import { loadSearchOrder, setUpstreams } from './upstream-graph.js';
 
 export * from './domain-model.js';
 
@@ -148,7 +148,7 @@ export class DomainService {
         throw quotaExceeded(`Domain ${d.name} already has ${MAX_REPOSITORIES_PER_DOMAIN} repositories.`, 'domain', d.name);
       const row = await domainStore.insertRepository(tx, d.id, name, administrator, opts.description ?? null);
       if (!row) throw conflict(`Repository ${name} already exists in domain ${d.name}.`, 'repository', name);
-      if (opts.upstreams?.length) await this.setUpstreams(tx, d, row.id, name, opts.upstreams);
+      if (opts.upstreams?.length) await setUpstreams(tx, d, row.id, name, opts.upstreams);
       const repoArn = this.repositoryArn(d.owner, d.name, name);
       for (const t of opts.tags ?? []) await domainStore.putTag(tx, { arn: repoArn, domainId: d.id, repositoryId: row.id, ...t });
       return this.describeRepositoryIn(tx, d, name);
@@ -176,7 +176,7 @@ export class DomainService {
       await domainStore.getDomain(tx, d.owner, d.name, true);
       const repo = await this.repository(d, name, tx);
       if (opts.description !== undefined) await domainStore.updateRepositoryDescription(tx, repo.id, opts.description);
-      if (opts.upstreams !== undefined) await this.setUpstreams(tx, d, repo.id, name, opts.upstreams);
+      if (opts.upstreams !== undefined) await setUpstreams(tx, d, repo.id, name, opts.upstreams);
       return this.describeRepositoryIn(tx, d, name);
     });
   }
@@ -256,67 +256,7 @@ export class DomainService {
    * itself, then its upstreams depth-first pre-order, each visited once, at most 25.
    */
   async searchOrder(repo: RepositoryWithDomain): Promise<RepositoryWithDomain[]> {
-    return this.cache.get(`o:${repo.id}`, () => this.loadSearchOrder(repo));
-  }
-
-  private async loadSearchOrder(repo: RepositoryWithDomain): Promise<RepositoryWithDomain[]> {
-    const order: number[] = [];
-    const seen = new Set<number>();
-    const children = new Map<number, number[]>();
-    // Fetch the graph level by level (one query per depth), then walk it depth-first.
-    let frontier = [repo.id];
-    seen.add(repo.id);
-    while (frontier.length) {
-      const links = await domainStore.getUpstreams(this.db, frontier);
-      const next: number[] = [];
-      for (const l of links) {
-        const list = children.get(l.repository_id) ?? [];
-        list.push(l.upstream_id);
-        children.set(l.repository_id, list);
-        if (!seen.has(l.upstream_id)) {
-          seen.add(l.upstream_id);
-          next.push(l.upstream_id);
-        }
-      }
-      frontier = next;
-    }
-    const visited = new Set<number>();
-    const walk = (id: number) => {
-      if (visited.has(id) || order.length >= MAX_SEARCHED_REPOSITORIES) return;
-      visited.add(id);
-      order.push(id);
-      for (const c of children.get(id) ?? []) walk(c);
-    };
-    walk(repo.id);
-    const rows = await domainStore.getRepositoriesByIds(this.db, order);
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return order.map((id) => byId.get(id)!).filter(Boolean);
-  }
-
-  async externalConnectionOf(repoId: number): Promise<{ name: string; packageFormat: string } | null> {
-    const [c] = await domainStore.getExternalConnections(this.db, [repoId]);
-    return c ? { name: c.name, packageFormat: c.package_format } : null;
-  }
-
-  private async setUpstreams(tx: Queryable, d: DomainRow, repoId: number, repoName: string, names: string[]) {
-    checkUpstreamList(names, repoName);
-    const ids: number[] = [];
-    for (const n of names) {
-      const up = await domainStore.getRepository(tx, d.id, n);
-      if (!up) throw notFound(`Upstream repository ${n} not found in domain ${d.name}.`, 'repository', n);
-      ids.push(up.id);
-    }
-    // Reject cycles: no upstream may reach back to this repository.
-    let frontier = ids;
-    const seen = new Set<number>();
-    while (frontier.length) {
-      if (frontier.includes(repoId))
-        throw validation(`Adding these upstreams would create a cycle back to repository ${repoName}.`);
-      frontier.forEach((id) => seen.add(id));
-      const links = await domainStore.getUpstreams(tx, frontier);
-      frontier = [...new Set(links.map((l) => l.upstream_id))].filter((id) => !seen.has(id));
-    }
-    await domainStore.setUpstreams(tx, repoId, ids);
+    return this.cache.get(`o:${repo.id}`, () => loadSearchOrder(this.db, repo));
   }
 
   private async describeRepositoryIn(q: Queryable, d: DomainRow, name: string): Promise<RepositoryDescription> {
