@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-codeartifact';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHoard, type TestHoard } from '../support/hoard.js';
-import { Client, out, project, setupDomain, tmpDir, writePackage, removeTemp } from './npm-support.js';
+import { Client, out, project, setupDomain, tmpDir, writePackage, removeTemp, yarnrc } from './npm-support.js';
 
 describe('pnpm, yarn and the read chain', () => {
   let h: TestHoard;
@@ -79,21 +79,7 @@ describe('pnpm, yarn and the read chain', () => {
 
   it('installs with yarn berry (nodeLinker: node-modules) using the token', async () => {
     const p = project({ dependencies: { '@team/app-lib': '^1.0.0', 'shared-lib': '~1.0.0' } });
-    writeFileSync(
-      path.join(p, '.yarnrc.yml'),
-      [
-        'nodeLinker: node-modules',
-        `npmRegistryServer: "${app}"`,
-        'npmAlwaysAuth: true',
-        `npmAuthToken: "${token}"`,
-        'unsafeHttpWhitelist: ["127.0.0.1"]',
-        'enableTelemetry: false',
-        'enableGlobalCache: false',
-        // yarn 4.18 quarantines versions younger than a day (by the packument's `time`); these are seconds old.
-        'npmMinimalAgeGate: 0',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(path.join(p, '.yarnrc.yml'), yarnrc(app, token));
     writeFileSync(path.join(p, 'yarn.lock'), '');
     const r = await c.yarn(['install'], p, { YARN_ENABLE_IMMUTABLE_INSTALLS: 'false', CI: '' });
     expect(r.code, out(r)).toBe(0);

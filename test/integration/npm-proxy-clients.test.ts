@@ -5,10 +5,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AssociateExternalConnectionCommand, ListPackageVersionsCommand } from '@aws-sdk/client-codeartifact';
+import { AssociateExternalConnectionCommand } from '@aws-sdk/client-codeartifact';
 import { startHoard, type TestHoard } from '../support/hoard.js';
 import { NpmUpstreamFixture } from '../support/npm-upstream.js';
-import { Client, out, project, removeTemp, setupDomain, tmpDir, writePackage } from './npm-support.js';
+import { Client, npmVersionsIn, out, project, removeTemp, setupDomain, tmpDir, writePackage, yarnrc } from './npm-support.js';
 
 const DOMAIN = 'mixed';
 
@@ -23,16 +23,9 @@ describe('npm, pnpm and yarn through an external connection', () => {
     c.configure(registry, token);
     return c;
   };
-  const versionsIn = async (repo: string, pkg: string, namespace?: string) => {
-    const r = await h
-      .sdk()
-      .send(new ListPackageVersionsCommand({ domain: DOMAIN, repository: repo, format: 'npm', package: pkg, namespace }))
-      .catch((e: Error) => {
-        if (e.name === 'ResourceNotFoundException') return { versions: [] };
-        throw e;
-      });
-    return r.versions!.map((v) => `${v.version}:${v.origin?.originType}`).sort();
-  };
+
+  const versionsIn = async (repo: string, pkg: string, namespace?: string) =>
+    (await npmVersionsIn(h, DOMAIN, repo, pkg, namespace)).map((v) => `${v.version}:${v.origin?.originType}`).sort();
   const consumer = () => project({ dependencies: { '@corp/app-lib': '^1.0.0', '@ext/colors': '^3.0.0' } });
 
   beforeAll(async () => {
@@ -103,22 +96,7 @@ describe('npm, pnpm and yarn through an external connection', () => {
   it('yarn installs the same tree', async () => {
     const c = client();
     const p = consumer();
-    writeFileSync(
-      path.join(p, '.yarnrc.yml'),
-      [
-        'nodeLinker: node-modules',
-        `npmRegistryServer: "${registry}"`,
-        'npmAlwaysAuth: true',
-        `npmAuthToken: "${token}"`,
-        'unsafeHttpWhitelist: ["127.0.0.1"]',
-        'enableTelemetry: false',
-        'enableGlobalCache: false',
-        // yarn quarantines versions younger than a day by the packument's `time` (which Hoard
-        // serves, external packages' included): the private package here is seconds old.
-        'npmMinimalAgeGate: 0',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(path.join(p, '.yarnrc.yml'), yarnrc(registry, token));
     writeFileSync(path.join(p, 'yarn.lock'), '');
     const r = await c.yarn(['install'], p, { YARN_ENABLE_IMMUTABLE_INSTALLS: 'false', CI: '' });
     expect(r.code, out(r)).toBe(0);

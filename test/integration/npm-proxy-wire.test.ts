@@ -6,12 +6,11 @@ import {
   AssociateExternalConnectionCommand,
   CreateRepositoryCommand,
   DescribePackageCommand,
-  ListPackageVersionsCommand,
   PutPackageOriginConfigurationCommand,
 } from '@aws-sdk/client-codeartifact';
 import { startHoard, type TestHoard } from '../support/hoard.js';
 import { NpmUpstreamFixture } from '../support/npm-upstream.js';
-import { json, makeTgz, publishBody, removeTemp, setupDomain } from './npm-support.js';
+import { json, makeTgz, npmVersionsIn, publishBody, removeTemp, setupDomain } from './npm-support.js';
 
 const CORGI = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';
 const DOMAIN = 'proxy';
@@ -23,17 +22,9 @@ describe('npm external connection (wire)', () => {
   let endpoint: (repo: string) => string;
   const get = (repo: string, p: string, headers: Record<string, string> = {}) =>
     fetch(`${endpoint(repo)}${p}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
-  /** The versions a repository holds (none when it has no such package: ResourceNotFound). */
-  const versionsIn = async (repo: string, pkg: string, namespace?: string) => {
-    const r = await h
-      .sdk()
-      .send(new ListPackageVersionsCommand({ domain: DOMAIN, repository: repo, format: 'npm', package: pkg, namespace }))
-      .catch((e: Error) => {
-        if (e.name === 'ResourceNotFoundException') return { versions: [] };
-        throw e;
-      });
-    return r.versions!.map((v) => ({ version: v.version, origin: v.origin?.originType, entry: v.origin?.domainEntryPoint }));
-  };
+
+  const versionsIn = async (repo: string, pkg: string, namespace?: string) =>
+    (await npmVersionsIn(h, DOMAIN, repo, pkg, namespace)).map((v) => ({ version: v.version, origin: v.origin?.originType, entry: v.origin?.domainEntryPoint }));
   const blobCount = async () => {
     let n = 0;
     const svc = h.server.services;

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
-import { CreateDomainCommand, CreateRepositoryCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-codeartifact';
+import { CreateDomainCommand, CreateRepositoryCommand, GetAuthorizationTokenCommand, ListPackageVersionsCommand, type PackageVersionSummary } from '@aws-sdk/client-codeartifact';
 import { cliEnv, type TestHoard } from '../support/hoard.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -195,3 +195,31 @@ export function publishBody(
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Loose = any;
 export const json = async (r: Response | Promise<Response>): Promise<Loose> => (await r).json();
+
+/** The versions a repository holds of an npm package (none when it has no such package: ResourceNotFound). */
+export async function npmVersionsIn(h: TestHoard, domain: string, repository: string, pkg: string, namespace?: string): Promise<PackageVersionSummary[]> {
+  const r = await h
+    .sdk()
+    .send(new ListPackageVersionsCommand({ domain, repository, format: 'npm', package: pkg, namespace }))
+    .catch((e: Error) => {
+      if (e.name === 'ResourceNotFoundException') return { versions: [] };
+      throw e;
+    });
+  return r.versions ?? [];
+}
+
+/** A .yarnrc.yml for yarn 4 against `registry` with `token`; yarn quarantines versions younger than a day
+ * (by the packument's `time`) unless npmMinimalAgeGate is 0, and test packages are seconds old. */
+export function yarnrc(registry: string, token: string): string {
+  return [
+    'nodeLinker: node-modules',
+    `npmRegistryServer: "${registry}"`,
+    'npmAlwaysAuth: true',
+    `npmAuthToken: "${token}"`,
+    'unsafeHttpWhitelist: ["127.0.0.1"]',
+    'enableTelemetry: false',
+    'enableGlobalCache: false',
+    'npmMinimalAgeGate: 0',
+    '',
+  ].join('\n');
+}
