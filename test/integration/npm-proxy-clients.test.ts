@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssociateExternalConnectionCommand } from '@aws-sdk/client-codeartifact';
 import { startHoard, type TestHoard } from '../support/hoard.js';
-import { NpmUpstreamFixture } from '../support/npm-upstream.js';
+import { NpmUpstreamFixture } from '../../src/bench/npm-registry-fixture.js';
 import { Client, npmVersionsIn, out, project, removeTemp, setupDomain, tmpDir, writePackage, yarnrc } from './npm-support.js';
 
 const DOMAIN = 'mixed';

@@ -9,7 +9,7 @@ import {
   PutPackageOriginConfigurationCommand,
 } from '@aws-sdk/client-codeartifact';
 import { startHoard, type TestHoard } from '../support/hoard.js';
-import { NpmUpstreamFixture } from '../support/npm-upstream.js';
+import { NpmUpstreamFixture } from '../../src/bench/npm-registry-fixture.js';
 import { json, makeTgz, npmVersionsIn, publishBody, removeTemp, setupDomain } from './npm-support.js';
 
 const CORGI = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';

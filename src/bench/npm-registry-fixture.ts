@@ -215,8 +215,8 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 async function makeTarball(pkgJson: Record<string, unknown>): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((r) => pack.on('end', r));
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   const entries: [string, string][] = [
     ['package/package.json', JSON.stringify(pkgJson, null, 2)],
     ['package/index.js', `module.exports = ${JSON.stringify(`${String(pkgJson.name)}@${String(pkgJson.version)}`)};\n`],
