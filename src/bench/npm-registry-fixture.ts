@@ -1,11 +1,13 @@
-// A fixture npm registry the tests start on 127.0.0.1, standing in for the public registry behind
-// an external connection: generated packages with real tarballs, integrity and shasum, `time`,
-// ETags and 304s, abbreviated documents, search, the bulk advisory and attestation endpoints.
-// It can go down, stall, answer 500, and serve corrupted tarball bytes; it counts every request.
+// A fixture npm registry on 127.0.0.1, standing in for the public registry behind an external
+// connection, for the proxy tests and the proxy-npm benchmark: generated packages (or real ones
+// added from their tarball and manifest) with integrity and shasum, `time`, ETags and 304s,
+// abbreviated documents, search, the bulk advisory and attestation endpoints. It can go down,
+// stall, answer 500, and serve corrupted tarball bytes; it counts every request.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import semver from 'semver';
 import tarStream from 'tar-stream';
 
 export interface FixturePackageVersion {
@@ -39,6 +41,8 @@ export class NpmUpstreamFixture {
   readonly packages = new Map<string, StoredPackage>();
   /** requests seen, by "METHOD path" */
   readonly hits = new Map<string, number>();
+  /** requests answered 404 */
+  notFound = 0;
   mode: FixtureMode = 'up';
   /** delay added to every answer, in ms */
   delayMs = 0;
@@ -87,35 +91,53 @@ export class NpmUpstreamFixture {
 
   resetCounts(): void {
     this.hits.clear();
+    this.notFound = 0;
   }
 
   /** Adds (or replaces) versions of a package, with a generated tarball each. */
   async add(name: string, versions: FixturePackageVersion[], tags?: Record<string, string>): Promise<void> {
     const now = new Date().toISOString();
-    let p = this.packages.get(name);
-    if (!p) {
-      p = { name, versions: new Map(), tags: {}, created: now, modified: now, rev: 0 };
-      this.packages.set(name, p);
-    }
     for (const v of versions) {
       const pkgJson = { name, version: v.version, description: `${name} fixture`, dependencies: v.dependencies ?? {}, ...(v.extra ?? {}) };
       const tarball = await makeTarball(pkgJson);
-      const file = `${name.startsWith('@') ? name.split('/')[1] : name}-${v.version}.tgz`;
-      const manifest: Record<string, unknown> = {
-        ...pkgJson,
-        _id: `${name}@${v.version}`,
-        ...(v.deprecated ? { deprecated: v.deprecated } : {}),
-        dist: {
-          shasum: createHash('sha1').update(tarball).digest('hex'),
-          integrity: `sha512-${createHash('sha512').update(tarball).digest('base64')}`,
-          tarball: `${this.url}/${name}/-/${file}`,
-          ...(((v.extra ?? {}).dist as Record<string, unknown>) ?? {}),
-        },
-      };
-      p.versions.set(v.version, { manifest, tarball, time: v.time ?? now });
-      p.tags.latest = v.version;
+      const extraDist = ((v.extra ?? {}).dist as Record<string, unknown>) ?? {};
+      this.put({ ...pkgJson, ...(v.deprecated ? { deprecated: v.deprecated } : {}) }, tarball, v.time ?? now, extraDist);
     }
-    if (tags) Object.assign(p.tags, tags);
+    if (tags) Object.assign(this.packages.get(name)!.tags, tags);
+  }
+
+  /**
+   * Adds one version from an existing tarball (a gzipped tar with files under package/) and its
+   * manifest (the package.json: dependencies, optional and peer dependencies, bin, os, cpu...).
+   * dist.integrity and dist.shasum are computed from the bytes; `latest` is the highest version.
+   */
+  addTarball(manifest: Record<string, unknown> & { name: string; version: string }, tarball: Buffer, time?: string): void {
+    const latest = this.packages.get(manifest.name)?.tags.latest;
+    this.put(manifest, tarball, time ?? new Date().toISOString(), {});
+    if (latest && semver.gt(latest, manifest.version)) this.packages.get(manifest.name)!.tags.latest = latest;
+  }
+
+  private put(pkgJson: Record<string, unknown> & { name: string; version: string }, tarball: Buffer, time: string, extraDist: Record<string, unknown>): void {
+    const { name, version } = pkgJson;
+    let p = this.packages.get(name);
+    if (!p) {
+      const now = new Date().toISOString();
+      p = { name, versions: new Map(), tags: {}, created: now, modified: now, rev: 0 };
+      this.packages.set(name, p);
+    }
+    const file = `${name.startsWith('@') ? name.split('/')[1] : name}-${version}.tgz`;
+    const manifest: Record<string, unknown> = {
+      ...pkgJson,
+      _id: `${name}@${version}`,
+      dist: {
+        shasum: createHash('sha1').update(tarball).digest('hex'),
+        integrity: `sha512-${createHash('sha512').update(tarball).digest('base64')}`,
+        tarball: `${this.url}/${name}/-/${file}`,
+        ...extraDist,
+      },
+    };
+    p.versions.set(version, { manifest, tarball, time });
+    p.tags.latest = version;
     p.modified = new Date().toISOString();
     p.rev++;
   }
@@ -130,16 +152,7 @@ export class NpmUpstreamFixture {
     for (const [v, s] of p.versions) {
       // Tarball URLs follow the port the fixture listens on now.
       const dist = { ...(s.manifest.dist as Record<string, unknown>) };
-      versions[v] = abbreviated
-        ? {
-            name: p.name,
-            version: v,
-            dependencies: s.manifest.dependencies,
-            ...(s.manifest.deprecated ? { deprecated: s.manifest.deprecated } : {}),
-            ...(s.manifest.engines ? { engines: s.manifest.engines } : {}),
-            dist,
-          }
-        : { ...s.manifest, dist };
+      versions[v] = abbreviated ? { ...pick(s.manifest, ABBREVIATED_FIELDS), name: p.name, version: v, dist } : { ...s.manifest, dist };
       time[v] = s.time;
     }
     return abbreviated
@@ -177,7 +190,7 @@ export class NpmUpstreamFixture {
     if (tgz) {
       const p = this.packages.get(tgz[1]);
       const s = p && [...p.versions.values()].find((x) => (x.manifest.dist as { tarball: string }).tarball.endsWith(`/-/${tgz[2]}`));
-      if (!s) return send(res, 404, { error: 'not found' });
+      if (!s) return this.missing(res);
       let body = s.tarball;
       if (this.mode === 'corrupt') {
         body = Buffer.from(body);
@@ -189,7 +202,7 @@ export class NpmUpstreamFixture {
     }
     const name = decodeURIComponent(path.slice(1));
     const p = this.packages.get(name);
-    if (!p) return send(res, 404, { error: 'not found' });
+    if (!p) return this.missing(res);
     const abbreviated = (req.headers.accept ?? '').includes('application/vnd.npm.install-v1+json');
     const body = JSON.stringify(this.packument(p, abbreviated));
     const etag = `"${createHash('md5').update(body).digest('hex')}"`;
@@ -205,6 +218,36 @@ export class NpmUpstreamFixture {
     });
     res.end(body);
   }
+
+  private missing(res: http.ServerResponse): void {
+    this.notFound++;
+    send(res, 404, { error: 'not found' });
+  }
+}
+
+/** The manifest fields the registry keeps in an abbreviated (install) document. */
+const ABBREVIATED_FIELDS = [
+  'dependencies',
+  'optionalDependencies',
+  'devDependencies',
+  'bundleDependencies',
+  'peerDependencies',
+  'peerDependenciesMeta',
+  'acceptDependencies',
+  'bin',
+  'directories',
+  'engines',
+  'os',
+  'cpu',
+  'deprecated',
+  '_hasShrinkwrap',
+  'hasInstallScript',
+];
+
+function pick(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  const r: Record<string, unknown> = {};
+  for (const k of keys) if (o[k] !== undefined) r[k] = o[k];
+  return r;
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
