@@ -9,6 +9,7 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
   'npm-memory': async () => (await import('./npm-memory.js')).run,
   pypi: async () => (await import('./pypi.js')).run,
   maven: async () => (await import('./maven.js')).run,
+  'proxy-npm': async () => (await import('./proxy-npm.js')).run,
 };
 
 const name = process.argv[2];
