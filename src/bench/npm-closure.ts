@@ -26,6 +26,9 @@ export interface Closure {
   installSeconds: number;
 }
 
+/** npm's error codes that mean "no network". */
+const OFFLINE = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|ERR_SOCKET_TIMEOUT)\b/;
+
 /** What went wrong in npm's words, without its URLs: its error code (e.g. EAI_AGAIN when offline). */
 function npmFailure(what: string, r: ProcessResult): string {
   const code = /npm error code (\S+)/.exec(r.stderr)?.[1];
@@ -41,9 +44,11 @@ function npmFailure(what: string, r: ProcessResult): string {
 export async function realClosure(deps: string[]): Promise<Closure | string> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hoard-bench-closure-'));
   try {
-    // A quick look first: without a network, npm install can retry for many minutes.
+    // A quick look first: without a network, npm install can retry for many minutes. (A registry
+    // that does not answer ping at all is left to the install to judge.)
     const ping = await runProcess('npm', ['ping', '--fetch-retries=0', '--fetch-timeout=20000'], { cwd: dir, timeoutMs: 60_000 });
-    if (ping.code !== 0) return `the network is unavailable, so the real packages cannot be installed: ${npmFailure('npm ping of the default registry', ping)}`;
+    if (ping.code !== 0 && (ping.signal || OFFLINE.test(ping.stderr)))
+      return `the network is unavailable, so the real packages cannot be installed: ${npmFailure('npm ping of the default registry', ping)}`;
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'hoard-bench-closure', version: '1.0.0', private: true }));
     const args = ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--cache', path.join(dir, '.npm-cache'), ...deps];
     const r = await runProcess('npm', args, { cwd: dir, timeoutMs: 10 * 60_000 });
