@@ -13,7 +13,7 @@ import type { RepositoryWithDomain } from '../../store/domains.js';
 import type { Services } from '../../services.js';
 import { etagOf, mergeDocuments, withBase } from './codec.js';
 import type { NpmName } from './names.js';
-import { byteCache } from '../shared/cache.js';
+import { byteCache } from '../../byte-cache.js';
 import { PART, packumentFetcher, packumentKey } from './upstream.js';
 
 const gzipAsync = promisify(gzip);
