@@ -8,6 +8,7 @@ import type { Db } from '../store/db.js';
 import { upstreamStore, type UpstreamDocumentRow } from '../store/upstream.js';
 import { UpstreamClient, type UpstreamMetrics, type UpstreamSettings } from '../upstream/client.js';
 import { HoardError, badGateway } from '../errors.js';
+import { byteCache } from '../byte-cache.js';
 
 export interface UpstreamsConfig {
   /** connection name -> base URL (HOARD_EXTERNAL_<NAME>_URL) */
@@ -38,16 +39,23 @@ export interface CachedDocument {
 }
 
 const POLL_MS = 50;
+/** Fresh upstream documents kept in memory, so a hot document is not read back from the database on every request. */
+const MEMORY_BYTES = 64 * 1024 * 1024;
 
 export class Upstreams {
   private readonly clients = new Map<string, UpstreamClient>();
   private readonly inflight = new Map<string, Promise<unknown>>();
+  /** documents as last stored or read, served from here until their TTL ends (then the database is asked) */
+  private readonly memory = byteCache<UpstreamDocumentRow>(MEMORY_BYTES, (r) => 256 + (r.parts ?? []).reduce((a, p) => a + p.length, 0));
+  /** PGlite: one process owns the database, so the in-process single flight is the whole story (no claim rows) */
+  private readonly oneProcess: boolean;
 
   constructor(
     private readonly db: Db,
     readonly config: UpstreamsConfig,
     metrics?: UpstreamMetrics,
   ) {
+    this.oneProcess = db.kind === 'pglite';
     for (const [name, url] of Object.entries(config.urls)) {
       const s: UpstreamSettings = {
         name,
@@ -84,20 +92,27 @@ export class Upstreams {
    * `known`: a revision the caller holds; its parts are then not read again.
    */
   async document(connection: string, key: string, fetch: DocumentFetcher, known?: string): Promise<CachedDocument> {
-    const row = await upstreamStore.getDocument(this.db, connection, key, known);
-    if (row && this.fresh(row)) return view(row, false);
+    const memoryKey = `${connection}\n${key}`;
+    const remember = (r: UpstreamDocumentRow) => {
+      if (r.parts) this.memory.set(memoryKey, r);
+      return r;
+    };
+    const held = this.memory.get(memoryKey);
+    const row = held && this.fresh(held) ? held : await upstreamStore.getDocument(this.db, connection, key, known);
+    if (row && this.fresh(row)) return withKnown(view(remember(row), false), known);
     const started = new Date();
     return this.once(
       `doc|${connection}|${key}`,
       async () => {
-        const cur = await upstreamStore.getDocument(this.db, connection, key);
-        if (cur && this.fresh(cur) && cur.fetched_at >= started) return view(cur, false);
+        // Another replica may have fetched it meanwhile; with PGlite there is none, and the row read above is current.
+        const cur = this.oneProcess && (!row || row.parts) ? row : await upstreamStore.getDocument(this.db, connection, key);
+        if (cur && this.fresh(cur) && cur.fetched_at >= started) return view(remember(cur), false);
         try {
           const validators = cur?.status === 200 ? { etag: cur.etag ?? undefined, lastModified: cur.last_modified ?? undefined } : {};
           const r = await fetch(this.client(connection), validators);
           if (r.status === 304 && cur) {
             await upstreamStore.confirmDocument(this.db, connection, key);
-            return view({ ...cur, fetched_at: new Date() }, false);
+            return view(remember({ ...cur, fetched_at: new Date() }), false);
           }
           const next: Omit<UpstreamDocumentRow, 'fetched_at'> =
             r.status === 200
@@ -112,7 +127,7 @@ export class Upstreams {
                 }
               : { connection, key, status: 404, etag: null, last_modified: null, parts: [], revision: '404' };
           await upstreamStore.putDocument(this.db, next);
-          return view({ ...next, fetched_at: new Date() }, false);
+          return view(remember({ ...next, fetched_at: new Date() }), false);
         } catch (e) {
           if (cur?.status === 200 && e instanceof HoardError && (e.kind === 'BadGateway' || e.kind === 'GatewayTimeout')) return view(cur, true);
           throw e;
@@ -122,18 +137,20 @@ export class Upstreams {
         const c = await upstreamStore.getDocument(this.db, connection, key);
         return c && c.fetched_at >= started ? view(c, false) : null;
       },
-    ).then((d) => (known && d.revision === known ? { ...d, parts: null } : d));
+    ).then((d) => withKnown(d, known));
   }
 
   /**
    * Runs `work` once for `key` at a time: callers in this process share one run; another
    * replica's run (a claim row) is waited for, checking `settled` for its result, and taken over
-   * if its claim outlives twice the read timeout.
+   * if its claim outlives twice the read timeout. On PGlite one process owns the database, so the
+   * in-process sharing is all there is to do.
    */
   async once<T>(key: string, work: () => Promise<T>, settled: () => Promise<T | null>): Promise<T> {
     const running = this.inflight.get(key) as Promise<T> | undefined;
     if (running) return running;
     const p = (async () => {
+      if (this.oneProcess) return work();
       const staleMs = 2 * this.config.readTimeoutMs + this.config.connectTimeoutMs;
       const deadline = Date.now() + staleMs;
       for (;;) {
@@ -167,6 +184,9 @@ export class Upstreams {
     return Date.now() - row.fetched_at.getTime() < ttl;
   }
 }
+
+/** The caller already holds revision `known`: its parts are not handed back. */
+const withKnown = (d: CachedDocument, known?: string): CachedDocument => (known && d.revision === known ? { ...d, parts: null } : d);
 
 function view(row: Omit<UpstreamDocumentRow, 'connection' | 'key' | 'etag' | 'last_modified'>, stale: boolean): CachedDocument {
   return { status: row.status, parts: row.parts, revision: row.revision, fetchedAt: row.fetched_at, stale };
