@@ -116,12 +116,15 @@ export class PackageService {
    */
   async inPackage<T>(repo: RepositoryWithDomain, c: Coordinates, create: Arrival | false, fn: (p: PackageTx) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) => {
-      let pkg = await packageStore.getPackage(tx, repo.id, c, true);
+      // Retention mostly meets packages new to the repository: try the insert first. The inserted
+      // row is this transaction's until it commits; a concurrent insert waits, then finds it.
+      let created = create === 'upstream' ? await packageStore.insertPackage(tx, repo.id, c, ORIGIN_DEFAULTS[create]) : null;
+      let pkg = created ?? (await packageStore.getPackage(tx, repo.id, c, true));
       if (!pkg && create) {
-        await packageStore.insertPackage(tx, repo.id, c, ORIGIN_DEFAULTS[create]);
-        pkg = await packageStore.getPackage(tx, repo.id, c, true);
+        created = await packageStore.insertPackage(tx, repo.id, c, ORIGIN_DEFAULTS[create]);
+        pkg = created ?? (await packageStore.getPackage(tx, repo.id, c, true));
       }
-      return fn(new PackageTx(this, tx, repo, c, pkg));
+      return fn(new PackageTx(this, tx, repo, c, pkg, created !== null));
     });
   }
 
@@ -167,6 +170,8 @@ export class PackageTx {
     readonly repo: RepositoryWithDomain,
     readonly coords: Coordinates,
     public pkg: PackageRow | null,
+    /** the package row was inserted by this transaction */
+    readonly newPackage = false,
   ) {}
 
   /** Refuses a direct publish when the package's origin controls block it. */
@@ -189,24 +194,39 @@ export class PackageTx {
     return packageStore.listAssets(this.tx, v.id);
   }
 
-  async createVersion(v: {
-    version: string;
-    status: VersionStatus;
-    metadata: Record<string, unknown>;
-    origin?: { type: 'INTERNAL' | 'EXTERNAL'; repository?: string; externalConnection?: string };
-  }): Promise<VersionRow | null> {
+  /**
+   * Inserts a version (null when it exists). With `assets` (content already in the blob store) the
+   * version is complete in one step: its assets are added and its revision covers them, so no
+   * update() has to follow.
+   */
+  async createVersion(
+    v: {
+      version: string;
+      status: VersionStatus;
+      metadata: Record<string, unknown>;
+      origin?: { type: 'INTERNAL' | 'EXTERNAL'; repository?: string; externalConnection?: string };
+    },
+    assets: { name: string; digests: BlobDigests }[] = [],
+  ): Promise<VersionRow | null> {
     const origin = v.origin ?? { type: 'INTERNAL', repository: this.repo.name };
-    return packageStore.insertVersion(this.tx, {
+    const created = await packageStore.insertVersion(this.tx, {
       packageId: this.requirePkg().id,
       version: v.version,
       status: v.status,
-      revision: revisionOf([], v.metadata),
+      revision: revisionOf(
+        assets.map((a) => ({ name: a.name, sha256: a.digests.sha256 })),
+        v.metadata,
+      ),
       originType: origin.type,
       entryRepository: origin.repository ?? null,
       entryExternalConnection: origin.externalConnection ?? null,
       publishedAt: v.status === 'Published' ? new Date() : null,
       metadata: v.metadata,
     });
+    if (!created) return null;
+    for (const a of assets) await this.addAsset(created, a.name, a.digests);
+    if (assets.length > 0 && !this.newPackage) await packageStore.touchPackage(this.tx, this.requirePkg().id);
+    return created;
   }
 
   /** Adds an asset (content already in the blob store). Returns null when the name exists. */

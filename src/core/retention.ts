@@ -33,13 +33,11 @@ export async function retain(packages: PackageService, targets: RepositoryWithDo
     seen.add(repo.id);
     const added = await packages.inPackage(repo, v.coords, 'upstream', async (p) => {
       if (p.requirePkg().origin_upstream === 'BLOCK') return false;
-      if (await p.version(v.version)) return false;
-      const created = await p.createVersion({ version: v.version, status: v.status ?? 'Published', metadata: v.metadata, origin: v.origin });
+      // Complete in one insert (assets and revision); null when the version is already here.
+      const created = await p.createVersion({ version: v.version, status: v.status ?? 'Published', metadata: v.metadata, origin: v.origin }, v.assets);
       if (!created) return false;
-      for (const a of v.assets) await p.addAsset(created, a.name, a.digests);
       if (v.prepare) await v.prepare(p, created);
-      const nv = await p.update(created, {});
-      await p.event(nv, { operationType: 'Created', assetsAdded: v.assets.length });
+      await p.event(created, { operationType: 'Created', assetsAdded: v.assets.length });
       await p.refresh();
       return true;
     });
@@ -78,6 +76,7 @@ export async function retainFromUpstream(
  * `open` streams its artifact (already checked against the upstream's published hash, failing
  * before its end on a mismatch), the bytes go to the blob store, and the version is retained in the
  * connection's owner and in the requesting repository. Nothing is kept when any step fails.
+ * Returns the digests of the asset `assetName` as kept, or null when the owner does not keep it.
  */
 export async function ingest(
   packages: PackageService,
@@ -94,18 +93,20 @@ export async function ingest(
     /** maps a storing failure (e.g. an integrity mismatch) to what the client sees */
     failure?: (e: unknown) => unknown;
   },
-): Promise<void> {
+): Promise<BlobDigests | null> {
   const { link, coords, version } = o;
   const key = `ingest|${link.owner.domain_id}|${link.connection}|${coords.format}|${coords.namespace}|${coords.name}|${version}`;
-  const holds = async (repo: RepositoryWithDomain) => {
+  const held = async (repo: RepositoryWithDomain) => {
     const pkg = await packages.findPackage(repo, coords);
-    return pkg ? (await packages.version(pkg, version)) !== null : false;
+    return pkg ? packages.version(pkg, version) : null;
   };
-  await packages.upstreams.once(
+  // What the owner holds: the version as this process just retained it, or as found there.
+  const kept = await packages.upstreams.once<RetainedVersion | VersionRow | null>(
     key,
     async () => {
-      // Another replica may have finished just before this one claimed.
-      if (await holds(link.owner)) return true;
+      // Another replica (or an earlier request) may have finished just before this one claimed.
+      const there = await held(link.owner);
+      if (there) return there;
       const client = packages.upstreams.client(link.connection);
       let digests;
       try {
@@ -114,21 +115,25 @@ export async function ingest(
       } catch (e) {
         throw o.failure ? o.failure(e) : e;
       }
-      await retain(packages, [link.owner], {
+      const v: RetainedVersion = {
         coords,
         version,
         metadata: o.metadata,
         assets: [{ name: o.assetName, digests }],
         origin: { type: 'EXTERNAL', externalConnection: link.connection },
         prepare: o.prepare,
-      });
-      return true;
+      };
+      // Not kept when the owner's package blocks upstream versions (then its blob is left to the collector).
+      return (await retain(packages, [link.owner], v)).length > 0 ? v : held(link.owner);
     },
-    async () => ((await holds(link.owner)) ? true : null),
+    () => held(link.owner),
   );
-  if (o.requesting.id === link.owner.id) return;
-  // The requesting repository keeps it too, by reference to the owner's copy (origin stays EXTERNAL).
-  const pkg = await packages.findPackage(link.owner, coords);
-  const src = pkg ? await packages.version(pkg, version) : null;
-  if (src) await retainFromUpstream(packages, o.requesting, coords, src, o.prepare);
+  if (!kept) return null;
+  // The requesting repository keeps it too, by reference to the same blobs (origin stays EXTERNAL).
+  if (!('assets' in kept)) {
+    if (o.requesting.id !== link.owner.id) await retainFromUpstream(packages, o.requesting, coords, kept, o.prepare);
+    return (await packages.assets(kept)).find((a) => a.name === o.assetName) ?? null;
+  }
+  if (o.requesting.id !== link.owner.id) await retain(packages, [o.requesting], kept);
+  return kept.assets.find((a) => a.name === o.assetName)?.digests ?? null;
 }

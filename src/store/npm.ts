@@ -99,8 +99,13 @@ export const npmStore = {
     return r.rows[0] ?? null;
   },
 
-  async ensurePackage(q: Queryable, packageId: number): Promise<void> {
-    await q.query('INSERT INTO npm_package (package_id) VALUES ($1) ON CONFLICT (package_id) DO NOTHING', [packageId]);
+  /** The new row, or null when the package has one (the package row's lock keeps this race-free). */
+  async ensurePackage(q: Queryable, packageId: number): Promise<NpmPackageRow | null> {
+    const r = await q.query<NpmPackageRow>(
+      'INSERT INTO npm_package (package_id) VALUES ($1) ON CONFLICT (package_id) DO NOTHING RETURNING package_id, dist_tags, rev, modified, visible',
+      [packageId],
+    );
+    return r.rows[0] ?? null;
   },
 
   async setDistTags(q: Queryable, packageId: number, tags: Record<string, string>): Promise<void> {
@@ -129,11 +134,13 @@ export const npmStore = {
                 coalesce(string_agg(',' || to_json(version)::text || ':"' ||
                                     to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"', '' ORDER BY created_at, id), '') AS tv
            FROM pub
+       ), doc AS (
+         SELECT n, $4 || fv || $5 || tv || $6 AS full_doc, $7 || av || $8 || tv || $9 AS abbr_doc FROM agg
        )
-       UPDATE npm_package d SET rev = $2, modified = $3, visible = agg.n,
-              full_doc = $4 || agg.fv || $5 || agg.tv || $6, abbr_doc = $7 || agg.av || $8 || agg.tv || $9,
+       UPDATE npm_package d SET rev = $2, modified = $3, visible = doc.n,
+              full_doc = doc.full_doc, abbr_doc = doc.abbr_doc, full_etag = md5(doc.full_doc), abbr_etag = md5(doc.abbr_doc),
               search_text = $10, summary = $11::jsonb
-         FROM agg WHERE d.package_id = $1`,
+         FROM doc WHERE d.package_id = $1`,
       [
         packageId,
         d.rev,
@@ -148,7 +155,6 @@ export const npmStore = {
         JSON.stringify(d.summary),
       ],
     );
-    await q.query('UPDATE npm_package SET full_etag = md5(full_doc), abbr_etag = md5(abbr_doc) WHERE package_id = $1', [packageId]);
   },
 
   /** The Published and Unlisted versions of a package, oldest first, without their entries' text. */

@@ -66,17 +66,19 @@ export const packageStore = {
     return r.rows;
   },
 
+  /** The new row, or null when the package exists. */
   async insertPackage(
     q: Queryable,
     repositoryId: number,
     c: Coordinates,
     origin: { publish: 'ALLOW' | 'BLOCK'; upstream: 'ALLOW' | 'BLOCK' },
-  ): Promise<void> {
-    await q.query(
+  ): Promise<PackageRow | null> {
+    const r = await q.query<PackageRow>(
       `INSERT INTO package (repository_id, format, namespace, name, origin_publish, origin_upstream)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (repository_id, format, namespace, name) DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (repository_id, format, namespace, name) DO NOTHING RETURNING *`,
       [repositoryId, c.format, c.namespace, c.name, origin.publish, origin.upstream],
     );
+    return r.rows[0] ?? null;
   },
 
   async touchPackage(q: Queryable, packageId: number): Promise<void> {

@@ -35,8 +35,7 @@ export class NpmData {
 
   async lockPackage(p: PackageTx): Promise<NpmPackageRow> {
     const id = p.requirePkg().id;
-    await npmStore.ensurePackage(p.tx, id);
-    return (await npmStore.getPackage(p.tx, id, true))!;
+    return (await npmStore.ensurePackage(p.tx, id)) ?? (await npmStore.getPackage(p.tx, id, true))!;
   }
 
   setDistTags(p: PackageTx, tags: Record<string, string>): Promise<void> {

@@ -1,15 +1,24 @@
 // Read routes: packument (full or abbreviated), one version, tarballs (HEAD and Range), dist-tags.
 import { notFound, validation } from '../../errors.js';
+import type { BlobDigests } from '../../blobs/blob-store.js';
 import type { NpmTarballRow } from './data.js';
 import { coordsOf, parseName, tarballFile, versionFromFile, type NpmName } from './names.js';
 import { expectedIntegrity, fetchTarball, integrityFailure, packumentPath, PART } from './upstream.js';
 import { versionMetadata } from './refresh.js';
+import { versionEntries } from './codec.js';
 import { ingest, retainFromUpstream } from '../../core/retention.js';
 import type { ExternalLink } from '../../core/chain.js';
 import type { CachedDocument } from '../../core/upstreams.js';
 import { notModified, sendDoc, sendJson } from './http.js';
 import type { NpmRequest } from './context.js';
 import { parseRange } from '../shared/range.js';
+
+/** A tarball to serve: its blob and size. */
+export interface Tarball {
+  sha256: string;
+  size: number;
+  domainId: number;
+}
 
 export const ABBREVIATED_TYPE = 'application/vnd.npm.install-v1+json';
 const FULL_TYPE = 'application/json';
@@ -43,7 +52,7 @@ export async function getVersion(r: NpmRequest, n: NpmName, spec: string): Promi
  * not hold but its external connection does is fetched, checked and retained first; one found in
  * an upstream repository is retained in the requesting repository (reference §1.9).
  */
-export async function findTarball(r: NpmRequest, n: NpmName, version: string): Promise<{ row: NpmTarballRow; domainId: number } | null> {
+export async function findTarball(r: NpmRequest, n: NpmName, version: string): Promise<Tarball | null> {
   const repo = r.ep.repo;
   const { rows, external } = await r.reader.resolve(repo, (ids) => r.data.tarballs(ids, n.scope, n.bare, version));
   for (const row of rows) {
@@ -51,15 +60,13 @@ export async function findTarball(r: NpmRequest, n: NpmName, version: string): P
     if (row.status !== 'Published' && row.status !== 'Unlisted') return null;
     if (!row.sha256) continue;
     if (row.repository_id !== repo.id) await keepFromUpstream(r, n, row);
-    return { row, domainId: repo.domain_id };
+    return { sha256: row.sha256, size: Number(row.size), domainId: repo.domain_id };
   }
   if (!external) return null;
   const doc = await r.reader.external(external, n);
   if (!doc) return null;
-  if (!(await ingestExternal(r, n, version, external, doc))) return null;
-  const again = await r.data.tarballs([repo.id, external.owner.id], n.scope, n.bare, version);
-  const row = again.find((x) => x.repository_id === repo.id && x.sha256) ?? again.find((x) => x.sha256);
-  return row ? { row, domainId: repo.domain_id } : null;
+  const kept = await ingestExternal(r, n, version, external, doc);
+  return kept ? { sha256: kept.sha256, size: kept.size, domainId: repo.domain_id } : null;
 }
 
 /** Retains a version found in an upstream repository in the requesting one; a failure only costs the retention. */
@@ -72,20 +79,21 @@ async function keepFromUpstream(r: NpmRequest, n: NpmName, row: NpmTarballRow): 
   }
 }
 
-/** Fetches `version` through the external connection (checked against its integrity) and retains it. */
-async function ingestExternal(r: NpmRequest, n: NpmName, version: string, link: ExternalLink, doc: CachedDocument): Promise<boolean> {
+/** Fetches `version` through the external connection (checked against its integrity) and retains it; the tarball's digests as kept. */
+async function ingestExternal(r: NpmRequest, n: NpmName, version: string, link: ExternalLink, doc: CachedDocument): Promise<BlobDigests | null> {
   doc.parts ??= (await r.reader.external(link, n))?.parts ?? null;
-  if (!doc.parts) return false;
+  if (!doc.parts) return null;
   const full = JSON.parse(doc.parts[PART.full]) as { versions?: Record<string, Record<string, unknown>> };
   const manifest = full.versions?.[version];
-  if (!manifest) return false;
+  if (!manifest) return null;
   const urls = JSON.parse(doc.parts[PART.tarballs]) as Record<string, string>;
   const integrity = expectedIntegrity((manifest.dist ?? {}) as Record<string, unknown>);
-  if (!integrity) return false;
+  if (!integrity) return null;
   const what = `${n.full}@${version}`;
   const { tarball: _relative, ...dist } = (manifest.dist ?? {}) as Record<string, unknown>;
   const upstreamManifest = { ...manifest, dist };
-  await ingest(r.svc.packages, {
+  const entries = versionEntries({ ...upstreamManifest, name: n.full, version }, n);
+  return ingest(r.svc.packages, {
     link,
     requesting: r.ep.repo,
     coords: coordsOf(n),
@@ -95,8 +103,9 @@ async function ingestExternal(r: NpmRequest, n: NpmName, version: string, link: 
     maxBytes: r.svc.config.maxUploadBytes,
     open: (client) => fetchTarball(client, urls[version] ?? `${packumentPath(n)}/-/${tarballFile(n, version)}`, integrity, what),
     failure: (e) => integrityFailure(e, what, link.connection),
+    // the packument entries are written with the version, so the document rebuild need not derive them
+    prepare: (p, v) => r.data.putVersionDoc(p, v.id, entries.full, entries.abbr),
   });
-  return true;
 }
 
 /** `GET|HEAD /{name}/-/{file}.tgz`, streamed from the blob store. */
@@ -107,8 +116,7 @@ export async function getTarball(r: NpmRequest, n: NpmName, rawFile: string): Pr
   if (!version) throw notFoundJson(`${n.full}/-/${rawFile}`);
   const found = await findTarball(r, n, version);
   if (!found) throw notFoundJson(`${n.full}/-/${rawFile}`);
-  const { row } = found;
-  const sha256 = row.sha256!;
+  const { sha256 } = found;
   const etag = `"${sha256}"`;
   ctx.set('ETag', etag);
   ctx.set('Cache-Control', 'private, max-age=31536000, immutable');
@@ -117,7 +125,7 @@ export async function getTarball(r: NpmRequest, n: NpmName, rawFile: string): Pr
     ctx.status = 304;
     return;
   }
-  const size = Number(row.size);
+  const size = found.size;
   const range = parseRange(ctx.get('range'), size);
   if (range === 'unsatisfiable') {
     ctx.status = 416;
