@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
 import pino, { type Logger } from 'pino';
-import client from 'prom-client';
 import type { Config } from './config.js';
 import { openDb } from './store/db.js';
 import { migrate } from './store/migrate.js';
@@ -25,6 +24,7 @@ import { isHoardError } from './errors.js';
 import { isUnavailable, waitUntilAvailable } from './outage.js';
 import { setErrorStatus, statusOf } from './formats/shared/errors.js';
 import type { Services } from './services.js';
+import { createMetrics } from './metrics.js';
 
 /** Longest a readiness check waits for one dependency before calling it unavailable. */
 const READY_CHECK_TIMEOUT_MS = 5_000;
@@ -68,15 +68,20 @@ async function buildOnDb(
   const identity = new IdentityService(db, config.masterKey);
   const domains = new DomainService(db, config.region, config.s3 ? `arn:aws:s3:::${config.s3.bucket}` : undefined);
   const tokens = new TokenService(config.tokenSigningKey, config.tokenVerifyKeys);
-  const upstreams = new Upstreams(db, {
-    urls: config.externalUrls,
-    auth: config.externalAuth,
-    metadataTtlMs: config.upstreamMetadataTtlMs,
-    negativeTtlMs: config.upstreamNegativeTtlMs,
-    connectTimeoutMs: config.upstreamConnectTimeoutMs,
-    readTimeoutMs: config.upstreamTimeoutMs,
-    offlineMs: config.upstreamOfflineMs,
-  });
+  const metrics = createMetrics();
+  const upstreams = new Upstreams(
+    db,
+    {
+      urls: config.externalUrls,
+      auth: config.externalAuth,
+      metadataTtlMs: config.upstreamMetadataTtlMs,
+      negativeTtlMs: config.upstreamNegativeTtlMs,
+      connectTimeoutMs: config.upstreamConnectTimeoutMs,
+      readTimeoutMs: config.upstreamTimeoutMs,
+      offlineMs: config.upstreamOfflineMs,
+    },
+    metrics.upstream,
+  );
   const packages = new PackageService(db, blobs, domains, config.region, upstreams);
   const svc: Services = {
     config,
@@ -90,6 +95,7 @@ async function buildOnDb(
     tokens,
     dataPlaneAuth: new DataPlaneAuth(tokens, identity),
     log,
+    metrics,
   };
   const bootstrap = await wait('database', () => identity.bootstrap(config.root));
   return { svc, bootstrap };
@@ -105,15 +111,7 @@ export function buildApp(svc: Services): Koa {
     if (routine) svc.log.debug({ code: err.code }, 'client went away mid-response');
     else svc.log.error({ err: { message: err.message, stack: err.stack } }, 'unhandled application error');
   });
-  const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry });
-  const requests = new client.Histogram({
-    name: 'hoard_http_request_duration_seconds',
-    help: 'HTTP request latency by surface and status',
-    labelNames: ['surface', 'method', 'status'],
-    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
-    registers: [registry],
-  });
+  const { registry, httpRequests: requests } = svc.metrics;
 
   // Request id, body idle timeout, access log and a last-resort error handler (each face maps its
   // own errors first).

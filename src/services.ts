@@ -10,6 +10,7 @@ import type { Access } from './auth/access.js';
 import type { TokenService } from './auth/tokens.js';
 import type { DataPlaneAuth } from './auth/data-plane.js';
 import type { Logger } from 'pino';
+import type { Metrics } from './metrics.js';
 
 export interface Services {
   config: Config;
@@ -23,4 +24,5 @@ export interface Services {
   tokens: TokenService;
   dataPlaneAuth: DataPlaneAuth;
   log: Logger;
+  metrics: Metrics;
 }

@@ -49,6 +49,8 @@ export class NpmUpstreamFixture {
   advisories: Record<string, unknown> = {};
   /** when false, -/v1/search answers 404 (an upstream without search) */
   searchable = true;
+  /** when set, every request without exactly this Authorization header answers 401 (a private upstream) */
+  authorization: string | null = null;
   private server!: http.Server;
   private sockets = new Set<Socket>();
   port = 0;
@@ -171,6 +173,7 @@ export class NpmUpstreamFixture {
       return;
     }
     if (this.mode === 'error500') return send(res, 500, { error: 'fixture failure' });
+    if (this.authorization !== null && req.headers.authorization !== this.authorization) return send(res, 401, { error: 'authentication required' });
     if (req.method === 'POST' && path === '/-/npm/v1/security/advisories/bulk') {
       for await (const _ of req);
       return send(res, 200, this.advisories);

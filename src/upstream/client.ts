@@ -109,8 +109,10 @@ export class UpstreamClient {
     opts: { etag?: string; lastModified?: string; accept?: string; body?: Buffer; contentType?: string; contentEncoding?: string },
   ): Promise<UpstreamResponse> {
     const url = this.resolve(path);
-    if (this.offline)
+    if (this.offline) {
+      this.metrics?.request(this.name, 'offline', 0);
       throw new UpstreamError(this.name, 'offline', `The upstream ${this.name} is unreachable (it failed ${this.settings.offlineAfter} times in a row; retrying after a pause).`);
+    }
     const headers: Record<string, string> = { 'user-agent': 'hoard', 'accept-encoding': 'gzip, br' };
     if (opts.accept) headers.accept = opts.accept;
     if (opts.etag) headers['if-none-match'] = opts.etag;
