@@ -22,7 +22,7 @@ export function createMetrics(): Metrics {
   });
   const upstreamRequests = new client.Counter({
     name: 'hoard_upstream_requests_total',
-    help: 'Attempts to reach external connections by outcome: the HTTP status, a failure (timeout, refused, reset...), or offline (not asked during the offline window)',
+    help: 'Attempts to reach external connections by outcome: the HTTP status, timeout, unreachable (refused, reset, DNS), or offline (not asked during the offline window)',
     labelNames: ['connection', 'outcome'],
     registers: [registry],
   });

@@ -40,6 +40,8 @@ interface Member {
 export class PackumentReader {
   /** served documents by repository, package, kind and base; `sig` names the members they were built from */
   private readonly cache = byteCache<{ sig: string; doc: ServedDoc }>(CACHE_BYTES, (e) => e.doc.body.length);
+  /** external packuments parsed, by the cached parts they came from (dropped with them) */
+  private readonly parsed = new WeakMap<string[], { versions: Record<string, Record<string, unknown>>; urls: Record<string, string> }>();
 
   constructor(
     private readonly svc: Services,
@@ -101,8 +103,21 @@ export class PackumentReader {
   /** True when the external connection's packument of `n` lists `version`. */
   async inExternal(link: ExternalLink, n: NpmName, version: string): Promise<boolean> {
     const doc = await this.external(link, n);
-    if (!doc?.parts) return false;
-    return Object.hasOwn((JSON.parse(doc.parts[PART.full]) as { versions?: object }).versions ?? {}, version);
+    return doc?.parts ? this.externalVersion(doc.parts, version) !== null : false;
+  }
+
+  /**
+   * One version of an external packument: its manifest as the upstream wrote it and its tarball's
+   * upstream URL. Parsed once per cached document (a popular packument is megabytes), not per tarball.
+   */
+  externalVersion(parts: string[], version: string): { manifest: Record<string, unknown>; url: string | undefined } | null {
+    let p = this.parsed.get(parts);
+    if (!p) {
+      const full = JSON.parse(parts[PART.full]) as { versions?: Record<string, Record<string, unknown>> };
+      p = { versions: full.versions ?? {}, urls: JSON.parse(parts[PART.tarballs]) as Record<string, string> };
+      this.parsed.set(parts, p);
+    }
+    return Object.hasOwn(p.versions, version) ? { manifest: p.versions[version], url: Object.hasOwn(p.urls, version) ? p.urls[version] : undefined } : null;
   }
 
   /** One version's entry by exact version (Published or Unlisted: pinned installs keep working) or by dist-tag. */

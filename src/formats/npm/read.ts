@@ -3,7 +3,7 @@ import { notFound, validation } from '../../errors.js';
 import type { BlobDigests } from '../../blobs/blob-store.js';
 import type { NpmTarballRow } from './data.js';
 import { coordsOf, parseName, tarballFile, versionFromFile, type NpmName } from './names.js';
-import { expectedIntegrity, fetchTarball, integrityFailure, packumentPath, PART } from './upstream.js';
+import { expectedIntegrity, fetchTarball, integrityFailure, packumentPath } from './upstream.js';
 import { versionMetadata } from './refresh.js';
 import { versionEntries } from './codec.js';
 import { ingest, retainFromUpstream } from '../../core/retention.js';
@@ -83,10 +83,9 @@ async function keepFromUpstream(r: NpmRequest, n: NpmName, row: NpmTarballRow): 
 async function ingestExternal(r: NpmRequest, n: NpmName, version: string, link: ExternalLink, doc: CachedDocument): Promise<BlobDigests | null> {
   doc.parts ??= (await r.reader.external(link, n))?.parts ?? null;
   if (!doc.parts) return null;
-  const full = JSON.parse(doc.parts[PART.full]) as { versions?: Record<string, Record<string, unknown>> };
-  const manifest = full.versions?.[version];
-  if (!manifest) return null;
-  const urls = JSON.parse(doc.parts[PART.tarballs]) as Record<string, string>;
+  const found = r.reader.externalVersion(doc.parts, version);
+  if (!found) return null;
+  const { manifest, url } = found;
   const integrity = expectedIntegrity((manifest.dist ?? {}) as Record<string, unknown>);
   if (!integrity) return null;
   const what = `${n.full}@${version}`;
@@ -101,7 +100,7 @@ async function ingestExternal(r: NpmRequest, n: NpmName, version: string, link: 
     assetName: 'package.tgz',
     metadata: versionMetadata(upstreamManifest, undefined, undefined),
     maxBytes: r.svc.config.maxUploadBytes,
-    open: (client) => fetchTarball(client, urls[version] ?? `${packumentPath(n)}/-/${tarballFile(n, version)}`, integrity, what),
+    open: (client) => fetchTarball(client, url ?? `${packumentPath(n)}/-/${tarballFile(n, version)}`, integrity, what),
     failure: (e) => integrityFailure(e, what, link.connection),
     // the packument entries are written with the version, so the document rebuild need not derive them
     prepare: (p, v) => r.data.putVersionDoc(p, v.id, entries.full, entries.abbr),
