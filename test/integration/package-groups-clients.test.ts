@@ -1,6 +1,7 @@
 // Package-group origin controls with real clients: with /npm/acme/* set to EXTERNAL_UPSTREAM=BLOCK,
 // a package that exists only in the external (fixture) npm registry does not install while a
-// package outside the group does; with PUBLISH=ALLOW_SPECIFIC_REPOSITORIES [internal], `npm
+// package outside the group does; INTERNAL_UPSTREAM limits which repositories read through to an
+// upstream repository; with PUBLISH=ALLOW_SPECIFIC_REPOSITORIES [internal], `npm
 // publish`, `twine upload` and Maven's deploy PUTs pass into internal and are refused in scratch,
 // each client showing a message that names the group and the restriction.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -113,6 +114,30 @@ describe('package-group origin controls with real clients', () => {
     // Outside the group, scratch publishes as before.
     const other = await client('scratch').npm(['publish'], writePackage({ name: '@other/y', version: '1.0.0' }));
     expect(other.code, out(other)).toBe(0);
+  });
+
+  it('INTERNAL_UPSTREAM: a version in an upstream repository is visible only to the repositories the group allows', async () => {
+    const pub = await client('npm-store').npm(['publish'], writePackage({ name: '@int/z', version: '1.0.0' }));
+    expect(pub.code, out(pub)).toBe(0);
+    const auth = { authorization: `Bearer ${token}` };
+    const packument = (repo: string) => fetch(`${endpoint(repo)}@int%2fz`, { headers: auth }).then((r) => r.status);
+    expect([await packument('internal'), await packument('scratch')]).toEqual([200, 200]);
+    await h.sdk().send(new CreatePackageGroupCommand({ domain: DOMAIN, packageGroup: '/npm/int/*' }));
+    await h.sdk().send(
+      new UpdatePackageGroupOriginConfigurationCommand({
+        domain: DOMAIN,
+        packageGroup: '/npm/int/*',
+        restrictions: { INTERNAL_UPSTREAM: 'ALLOW_SPECIFIC_REPOSITORIES' },
+        addAllowedRepositories: [{ repositoryName: 'internal', originRestrictionType: 'INTERNAL_UPSTREAM' }],
+      }),
+    );
+    expect([await packument('internal'), await packument('scratch')]).toEqual([200, 404]);
+    const installed = await client('scratch').npm(['install', '@int/z@1.0.0'], project());
+    expect(installed.code).not.toBe(0);
+    const ok = await client('internal').npm(['install', '@int/z@1.0.0'], project());
+    expect(ok.code, out(ok)).toBe(0);
+    expect(await stored('internal', 'npm', 'int', 'z')).toBe(true);
+    expect(await stored('scratch', 'npm', 'int', 'z')).toBe(false);
   });
 
   it.skipIf(noPython)('the same for a PyPI project: twine upload passes into internal and is refused in scratch', async () => {
