@@ -18,6 +18,7 @@ import { adminOps } from './admin.js';
 import { packageOps } from './ops/packages.js';
 import { versionLifecycleOps, versionReadOps } from './ops/versions.js';
 import { genericOps } from './ops/generic.js';
+import { packageGroupOps } from './ops/package-groups.js';
 
 export const CONTROL_PLANE_OPERATIONS: Operation[] = [
   ...domainOps,
@@ -27,6 +28,7 @@ export const CONTROL_PLANE_OPERATIONS: Operation[] = [
   ...versionReadOps,
   ...versionLifecycleOps,
   ...genericOps,
+  ...packageGroupOps,
 ];
 
 /** Extra operations (packages, versions, generic) register here from their own modules. */

@@ -12,13 +12,20 @@ export function ownerOf(input: PreInput, value?: unknown): string {
   return v === undefined ? input.caller.accountId : check('accountId', 'domainOwner', v);
 }
 
-export async function domainFor(input: PreInput, action: string, name: string, owner: string, opts?: AccessOptions): Promise<DomainRow> {
+/** `opts.resource`: the ARN checked when it is not the domain's own (a package group's). */
+export async function domainFor(
+  input: PreInput,
+  action: string,
+  name: string,
+  owner: string,
+  opts?: AccessOptions & { resource?: string },
+): Promise<DomainRow> {
   const { svc, caller } = input;
   const d = await svc.domains.findDomain(owner, name);
   await svc.access.require(
     caller,
     action,
-    { scope: 'domain', owner, domainId: d?.id, resource: svc.domains.domainArn({ owner, name }) },
+    { scope: 'domain', owner, domainId: d?.id, resource: opts?.resource ?? svc.domains.domainArn({ owner, name }) },
     opts,
   );
   if (!d) throw notFound(`Domain ${name} not found in account ${owner}.`, 'domain', name);

@@ -8,6 +8,7 @@ import { packageStore, type Coordinates, type PackageRow } from '../store/packag
 import type { Db } from '../store/db.js';
 import type { DomainService } from './domains.js';
 import { conflict } from '../errors.js';
+import type { PackageGroupService } from './package-groups.js';
 
 export interface ExternalLink {
   /** the repository that owns the connection (retains what is fetched through it) */
@@ -31,6 +32,7 @@ export class ChainService {
   constructor(
     private readonly db: Db,
     private readonly domains: DomainService,
+    private readonly groups: PackageGroupService,
   ) {}
 
   /** The chain of `repo` for one format (cached with the other lookups, 2 s across replicas). */
@@ -54,26 +56,39 @@ export class ChainService {
    * control upstream=BLOCK) only its own row is visible. The external connection is visible only
    * when no copy on the chain blocks upstream versions: a package published inside the domain
    * hides the public registry's package of the same name until its owner sets upstream=ALLOW
-   * (the dependency-confusion guard).
+   * (the dependency-confusion guard). Given the package's coordinates, its package group's origin
+   * restrictions apply too: INTERNAL_UPSTREAM refused for the requesting repository leaves only its
+   * own row (and the external connection only when it owns it), EXTERNAL_UPSTREAM refused for the
+   * connection's owner hides the external connection. What a repository already holds stays visible.
    */
   async resolve<T extends { repository_id: number; origin_upstream: string }>(
     repo: RepositoryWithDomain,
     format: string,
     load: (repositoryIds: number[]) => Promise<T[]>,
+    coords?: Coordinates,
   ): Promise<{ rows: T[]; chain: ReadChain; external: ExternalLink | null }> {
     const chain = await this.chain(repo, format);
     const loaded = await load(chain.repos.map((r) => r.id));
     const own = loaded.find((r) => r.repository_id === repo.id);
     if (own?.origin_upstream === 'BLOCK') return { rows: [own], chain, external: null };
+    let repos = chain.repos;
+    let link = chain.external;
+    if (coords) {
+      if (await this.groups.refusal(repo, coords, 'INTERNAL_UPSTREAM')) {
+        repos = [repo];
+        if (link && link.owner.id !== repo.id) link = null;
+      }
+      if (link && (await this.groups.refusal(link.owner, coords, 'EXTERNAL_UPSTREAM'))) link = null;
+    }
     const byRepo = new Map(loaded.map((r) => [r.repository_id, r]));
-    const rows = chain.repos.map((r) => byRepo.get(r.id)).filter((r): r is T => r !== undefined);
-    const external = chain.external && rows.every((r) => r.origin_upstream === 'ALLOW') ? chain.external : null;
+    const rows = repos.map((r) => byRepo.get(r.id)).filter((r): r is T => r !== undefined);
+    const external = link && rows.every((r) => r.origin_upstream === 'ALLOW') ? link : null;
     return { rows, chain, external };
   }
 
   /** The package's rows along the chain, with the repository each belongs to. */
   async members(repo: RepositoryWithDomain, c: Coordinates): Promise<{ members: ChainMember[]; external: ExternalLink | null }> {
-    const r = await this.resolve(repo, c.format, (ids) => packageStore.getPackageIn(this.db, ids, c));
+    const r = await this.resolve(repo, c.format, (ids) => packageStore.getPackageIn(this.db, ids, c), c);
     const repos = new Map(r.chain.repos.map((x) => [x.id, x]));
     return { members: r.rows.map((pkg) => ({ repo: repos.get(pkg.repository_id)!, pkg })), external: r.external };
   }

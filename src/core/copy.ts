@@ -43,6 +43,8 @@ export async function copyVersions(
     : [await ps.findPackage(source, c)].filter((x): x is PackageRow => x !== null);
   if (sources.length === 0) throw packageMissing(source, c);
 
+  // Copying into a repository is publishing there: the package group's PUBLISH restriction applies.
+  await ps.groups.assertPublish(dest, c, displayName(c));
   return ps.inPackage(dest, c, false, async (p) => {
     const failed = byVersion<BatchResult['failedVersions'][string]>();
     const fail = (v: string, errorCode: ErrorCode, errorMessage: string) => (failed[v] = { errorCode, errorMessage });

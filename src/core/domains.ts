@@ -4,6 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../store/db.js';
 import { domainStore, type DomainRow, type RepositoryWithDomain } from '../store/domains.js';
+import { packageGroupStore } from '../store/package-groups.js';
 import { conflict, notFound, quotaExceeded, validation } from '../errors.js';
 import { arn, check } from './names.js';
 import {
@@ -55,6 +56,7 @@ export class DomainService {
     return this.write(async (tx) => {
       const row = await domainStore.insertDomain(tx, owner, name, encryptionKey ?? null);
       if (!row) throw conflict(`Domain ${name} already exists in account ${owner}.`, 'domain', name);
+      await packageGroupStore.insertRoot(tx, row.id); // every domain has the root package group /*
       const domainArn = this.domainArn(row);
       for (const t of tags) await domainStore.putTag(tx, { arn: domainArn, domainId: row.id, repositoryId: null, ...t });
       return this.describeDomainRow(tx, row);
@@ -367,7 +369,7 @@ export class DomainService {
   }
 }
 
-function validateTags(tags: Tag[]) {
+export function validateTags(tags: Tag[]) {
   if (tags.length > MAX_TAGS) throw validation(`At most ${MAX_TAGS} tags are allowed; got ${tags.length}.`);
   for (const t of tags) {
     check('tagKey', 'tags.member.key', t.key);

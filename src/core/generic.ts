@@ -53,6 +53,7 @@ export interface PublishInput {
 
 /** Refuses early, before any byte is read, what the transaction would refuse anyway. */
 async function precheck(ps: PackageService, repo: RepositoryWithDomain, c: Coordinates, i: PublishInput): Promise<void> {
+  await ps.groups.assertPublish(repo, c, displayName(c));
   const pkg = await ps.findPackage(repo, c);
   if (!pkg) return;
   if (pkg.origin_publish === 'BLOCK')

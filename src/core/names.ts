@@ -66,10 +66,13 @@ export const arn = {
 
 export type ParsedArn =
   | { type: 'domain'; region: string; owner: string; domain: string }
-  | { type: 'repository'; region: string; owner: string; domain: string; repository: string };
+  | { type: 'repository'; region: string; owner: string; domain: string; repository: string }
+  | { type: 'package-group'; region: string; owner: string; domain: string; encodedPattern: string };
 
-/** Parses the ARNs of taggable resources (domains, repositories). */
+/** Parses the ARNs of taggable resources (domains, repositories, package groups: pattern still encoded). */
 export function parseResourceArn(s: string): ParsedArn | null {
+  const g = /^arn:aws:codeartifact:([a-z0-9-]+):([0-9]{12}):package-group\/([^/]+)(\/\S+)$/.exec(s);
+  if (g) return { type: 'package-group', region: g[1], owner: g[2], domain: g[3], encodedPattern: g[4] };
   const m = /^arn:aws:codeartifact:([a-z0-9-]+):([0-9]{12}):(domain|repository)\/([^/]+)(?:\/([^/]+))?$/.exec(s);
   if (!m) return null;
   const [, region, owner, type, domain, repository] = m;

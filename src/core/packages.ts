@@ -10,6 +10,7 @@ import { HoardError, accessDenied } from '../errors.js';
 import type { DomainService } from './domains.js';
 import { versionEvent, type EventChange } from './events.js';
 import { ChainService } from './chain.js';
+import { PackageGroupService } from './package-groups.js';
 import type { Upstreams } from './upstreams.js';
 
 export type { Coordinates, PackageRow, VersionRow, AssetRow, VersionStatus };
@@ -62,8 +63,12 @@ export class PackageService {
     /** the external connections' clients and document cache (core/upstreams.ts) */
     readonly upstreams: Upstreams,
   ) {
-    this.chains = new ChainService(db, domains);
+    this.groups = new PackageGroupService(db, domains);
+    this.chains = new ChainService(db, domains, this.groups);
   }
+
+  /** Package groups and their origin-control guard (core/package-groups.ts). */
+  readonly groups: PackageGroupService;
 
   /** The read chain every format asks (core/chain.ts). */
   readonly chains: ChainService;
@@ -115,6 +120,9 @@ export class PackageService {
    * the defaults for `create`) when it does not exist. Concurrent writers of one package queue here.
    */
   async inPackage<T>(repo: RepositoryWithDomain, c: Coordinates, create: Arrival | false, fn: (p: PackageTx) => Promise<T>): Promise<T> {
+    // Every publish of every format comes through here: the package group's PUBLISH restriction is
+    // checked once for all of them (the package's own publish control is assertPublishAllowed's).
+    if (create === 'publish') await this.groups.assertPublish(repo, c, displayName(c));
     return this.db.transaction(async (tx) => {
       // Retention mostly meets packages new to the repository: try the insert first. The inserted
       // row is this transaction's until it commits; a concurrent insert waits, then finds it.

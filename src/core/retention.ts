@@ -4,13 +4,16 @@
 // that owns the connection too (origin EXTERNAL, entry point = the connection). Only the requested
 // version is retained, each with its event, and only where the package's origin controls let
 // upstream versions in (upstream=ALLOW; a package first arriving this way gets publish=BLOCK,
-// upstream=ALLOW). Retained versions survive upstream deletion, outage and link removal.
+// upstream=ALLOW) and its package group's restriction allow it (EXTERNAL_UPSTREAM for the
+// connection's owner, INTERNAL_UPSTREAM for a repository retaining from an upstream repository).
+// Retained versions survive upstream deletion, outage and link removal.
 import type { BlobDigests } from '../blobs/blob-store.js';
 import type { RepositoryWithDomain } from '../store/domains.js';
 import type { Readable } from 'node:stream';
 import type { Coordinates, PackageService, PackageTx, VersionRow } from './packages.js';
 import type { ExternalLink } from './chain.js';
 import type { UpstreamClient } from '../upstream/client.js';
+import { accessDenied } from '../errors.js';
 
 export interface RetainedVersion {
   coords: Coordinates;
@@ -22,6 +25,8 @@ export interface RetainedVersion {
   status?: 'Published' | 'Unlisted';
   /** the adapter's own per-version rows (npm's packument entries), in the same transaction */
   prepare?: (p: PackageTx, v: VersionRow) => Promise<void>;
+  /** where V comes from, for the package groups' origin restrictions (default: an upstream repository) */
+  via?: 'external' | 'upstream';
 }
 
 /** Retains `v` in each of `targets` (duplicates ignored); returns the repositories that newly hold it. */
@@ -31,6 +36,8 @@ export async function retain(packages: PackageService, targets: RepositoryWithDo
   for (const repo of targets) {
     if (seen.has(repo.id)) continue;
     seen.add(repo.id);
+    // The package group's EXTERNAL_UPSTREAM / INTERNAL_UPSTREAM restriction, as upstream=BLOCK below.
+    if (await packages.groups.refusal(repo, v.coords, v.via === 'external' ? 'EXTERNAL_UPSTREAM' : 'INTERNAL_UPSTREAM')) continue;
     const added = await packages.inPackage(repo, v.coords, 'upstream', async (p) => {
       if (p.requirePkg().origin_upstream === 'BLOCK') return false;
       // Complete in one insert (assets and revision); null when the version is already here.
@@ -95,6 +102,8 @@ export async function ingest(
   },
 ): Promise<BlobDigests | null> {
   const { link, coords, version } = o;
+  const refused = await packages.groups.refusal(link.owner, coords, 'EXTERNAL_UPSTREAM');
+  if (refused) throw accessDenied(`${coords.namespace ? `${coords.namespace}/` : ''}${coords.name} ${version} cannot come from ${link.connection} into ${link.owner.name}: ${refused}.`);
   const key = `ingest|${link.owner.domain_id}|${link.connection}|${coords.format}|${coords.namespace}|${coords.name}|${version}`;
   const held = async (repo: RepositoryWithDomain) => {
     const pkg = await packages.findPackage(repo, coords);
@@ -122,6 +131,7 @@ export async function ingest(
         assets: [{ name: o.assetName, digests }],
         origin: { type: 'EXTERNAL', externalConnection: link.connection },
         prepare: o.prepare,
+        via: 'external',
       };
       // Not kept when the owner's package blocks upstream versions (then its blob is left to the collector).
       return (await retain(packages, [link.owner], v)).length > 0 ? v : held(link.owner);
@@ -134,6 +144,7 @@ export async function ingest(
     if (o.requesting.id !== link.owner.id) await retainFromUpstream(packages, o.requesting, coords, kept, o.prepare);
     return (await packages.assets(kept)).find((a) => a.name === o.assetName) ?? null;
   }
-  if (o.requesting.id !== link.owner.id) await retain(packages, [o.requesting], kept);
+  // For the requesting repository the version comes from an upstream repository (the owner).
+  if (o.requesting.id !== link.owner.id) await retain(packages, [o.requesting], { ...kept, via: 'upstream' });
   return kept.assets.find((a) => a.name === o.assetName)?.digests ?? null;
 }

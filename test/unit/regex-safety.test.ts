@@ -18,6 +18,7 @@ import { checkTag, parseName, splitPackagePath, versionFromFile } from '../../sr
 import { checkIntegrity, decodeAttachment } from '../../src/formats/npm/tarball.js';
 import { check, parseResourceArn, RULES, type RuleName } from '../../src/core/names.js';
 import { checkGenericAssetName } from '../../src/core/generic.js';
+import { decodePatternFromArn, parsePattern } from '../../src/core/package-group-pattern.js';
 import { parsePolicy } from '../../src/auth/policy.js';
 import { verifySigV4 } from '../../src/auth/sigv4.js';
 
@@ -88,6 +89,14 @@ const SUBJECTS: Subject[] = [
   ...(Object.keys(RULES) as RuleName[]).map((r): Subject => ({ name: `rule ${r}`, kind: 'body', n: 50_000, run: (s) => check(r, r, `a${s}`) })),
   { name: 'resource ARN', kind: 'body', n: 50_000, run: (s) => parseResourceArn(`arn:aws:codeartifact:us-east-1:111122223333:repository/${s}/${s}`) },
   { name: 'generic asset name', kind: 'body', n: 50_000, run: (s) => checkGenericAssetName(`a${s}`) },
+  { name: 'package-group ARN', kind: 'body', n: 50_000, run: (s) => parseResourceArn(`arn:aws:codeartifact:us-east-1:111122223333:package-group/${s}/${s}`) },
+  {
+    name: 'package-group pattern',
+    kind: 'body',
+    n: 50_000,
+    run: (s) => ['/', '/npm/', '/npm/a/', '/pypi//'].map((p) => swallow(() => parsePattern(`${p}${s.slice(0, 500)}`))),
+  },
+  { name: 'package-group ARN pattern', kind: 'body', n: 50_000, run: (s) => decodePatternFromArn(`/npm/${s}%2a`) },
   { name: 'policy document', kind: 'body', n: 7_000, run: (s) => parsePolicy(JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: `a${s}`, Effect: 'Allow', Principal: { AWS: `arn:aws:iam::111122223333:user/${s}` }, Action: `codeartifact:${s}`, Resource: '*' }] }), 'resource') },
   {
     name: 'SigV4 Authorization',

@@ -1,6 +1,7 @@
 // Domain and repository permission policies, and resource tags.
 import { notFound, validation } from '../../errors.js';
 import { check, parseResourceArn } from '../../core/names.js';
+import { decodePatternFromArn } from '../../core/package-group-pattern.js';
 import { parsePolicy, PolicyValidationError } from '../../auth/policy.js';
 import { authorizedInRun, body, op, type Operation, type PreInput } from '../operation.js';
 import { domainFor, ownerOf, repoNames, repositoryFor } from '../resolve.js';
@@ -158,15 +159,23 @@ export const policyOps: Operation[] = [
   }),
 ];
 
-/** Domains and repositories are taggable; the ARN names which, and access is checked on it. */
+/** Domains, repositories and package groups are taggable; the ARN names which, and access is checked on it. */
 async function taggable(input: PreInput, action: string) {
   const raw = check('resourceArn', 'resourceArn', input.q.resourceArn as string);
   const a = parseResourceArn(raw);
-  if (!a) throw validation(`Invalid resource ARN ${raw}; tags apply to domain and repository ARNs.`);
+  if (!a) throw validation(`Invalid resource ARN ${raw}; tags apply to domain, repository and package-group ARNs.`);
   if (a.region !== input.svc.config.region) throw notFound(`Resource ${raw} not found in region ${input.svc.config.region}.`);
   if (a.type === 'domain') {
     const d = await domainFor(input, action, a.domain, a.owner);
     return { arn: raw, domainId: d.id, repositoryId: null };
+  }
+  if (a.type === 'package-group') {
+    const pattern = decodePatternFromArn(a.encodedPattern);
+    if (pattern === null) throw validation(`Invalid package-group ARN ${raw}: encode '*' as %2a, '$' as %24 and '%' as %25.`);
+    const d = await domainFor(input, action, a.domain, a.owner, { resource: raw });
+    const { group } = await input.svc.packages.groups.find(d, pattern);
+    // The canonical ARN (the encoding is exact), so tags follow the group whatever spelling named it.
+    return { arn: input.svc.packages.groups.arn(d, group.pattern.text), domainId: d.id, repositoryId: null };
   }
   const { domain, repo } = await repositoryFor(input, action, { domain: a.domain, repository: a.repository, owner: a.owner });
   return { arn: raw, domainId: domain.id, repositoryId: repo.id };

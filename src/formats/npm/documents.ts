@@ -12,7 +12,7 @@ import type { CachedDocument } from '../../core/upstreams.js';
 import type { RepositoryWithDomain } from '../../store/domains.js';
 import type { Services } from '../../services.js';
 import { etagOf, mergeDocuments, withBase } from './codec.js';
-import type { NpmName } from './names.js';
+import { coordsOf, type NpmName } from './names.js';
 import { byteCache } from '../../byte-cache.js';
 import { PART, packumentFetcher, packumentKey } from './upstream.js';
 
@@ -48,9 +48,9 @@ export class PackumentReader {
     private readonly data: NpmData,
   ) {}
 
-  /** The package's rows along the read chain (core decides order and visibility). */
-  resolve<T extends { repository_id: number; origin_upstream: string }>(repo: RepositoryWithDomain, load: (ids: number[]) => Promise<T[]>) {
-    return this.svc.packages.chains.resolve(repo, 'npm', load);
+  /** The package's rows along the read chain (core decides order and visibility, package groups included). */
+  resolve<T extends { repository_id: number; origin_upstream: string }>(repo: RepositoryWithDomain, n: NpmName, load: (ids: number[]) => Promise<T[]>) {
+    return this.svc.packages.chains.resolve(repo, 'npm', load, coordsOf(n));
   }
 
   /** The external connection's packument of `n` (cached by core), or null when the upstream has no such package. */
@@ -70,7 +70,7 @@ export class PackumentReader {
     const hit = this.cache.get(key);
     const known = hit ? hit.sig.split(',') : [];
     const knownExt = known.find((k) => k.startsWith('x:'))?.slice(2);
-    let { rows, external } = await this.resolve(repo, (ids) => this.data.docs(ids, n.scope, n.bare, kind, known));
+    let { rows, external } = await this.resolve(repo, n, (ids) => this.data.docs(ids, n.scope, n.bare, kind, known));
     let ext: CachedDocument | null = null;
     if (external) {
       try {
@@ -90,7 +90,7 @@ export class PackumentReader {
     if (hit && hit.sig === sig) return hit.doc;
     if (list.some((m) => m.text === null)) {
       // The cache held some members' text and then moved on: read them all again.
-      ({ rows } = await this.resolve(repo, (ids) => this.data.docs(ids, n.scope, n.bare, kind, [])));
+      ({ rows } = await this.resolve(repo, n, (ids) => this.data.docs(ids, n.scope, n.bare, kind, [])));
       if (external && ext) ext = await this.external(external, n).catch(() => null);
       list = members().filter((m) => m.text !== null);
       if (list.length === 0) return null;
@@ -123,7 +123,7 @@ export class PackumentReader {
   /** One version's entry by exact version (Published or Unlisted: pinned installs keep working) or by dist-tag. */
   async version(repo: RepositoryWithDomain, n: NpmName, spec: string, base: string): Promise<string | null> {
     if (semver.valid(spec) === spec) {
-      const { rows } = await this.resolve(repo, (ids) => this.data.tarballs(ids, n.scope, n.bare, spec));
+      const { rows } = await this.resolve(repo, n, (ids) => this.data.tarballs(ids, n.scope, n.bare, spec));
       for (const r of rows) {
         if (r.version_id === null) continue;
         if (r.status !== 'Published' && r.status !== 'Unlisted') return null;

@@ -54,7 +54,7 @@ export async function getVersion(r: NpmRequest, n: NpmName, spec: string): Promi
  */
 export async function findTarball(r: NpmRequest, n: NpmName, version: string): Promise<Tarball | null> {
   const repo = r.ep.repo;
-  const { rows, external } = await r.reader.resolve(repo, (ids) => r.data.tarballs(ids, n.scope, n.bare, version));
+  const { rows, external } = await r.reader.resolve(repo, n, (ids) => r.data.tarballs(ids, n.scope, n.bare, version));
   for (const row of rows) {
     if (row.version_id === null) continue; // the package is here, this version is not
     if (row.status !== 'Published' && row.status !== 'Unlisted') return null;
