@@ -22,6 +22,12 @@ export interface RetainedVersion {
   status?: 'Published' | 'Unlisted';
   /** the adapter's own per-version rows (npm's packument entries), in the same transaction */
   prepare?: (p: PackageTx, v: VersionRow) => Promise<void>;
+  /**
+   * For formats whose versions hold several files fetched one at a time (a PyPI release's wheels
+   * and sdist): when the version is already retained, the assets it lacks are added to it (an
+   * Updated event), and `prepare` runs again. Without it an existing version is left as it is.
+   */
+  addFiles?: boolean;
 }
 
 /** Retains `v` in each of `targets` (duplicates ignored); returns the repositories that newly hold it. */
@@ -33,7 +39,8 @@ export async function retain(packages: PackageService, targets: RepositoryWithDo
     seen.add(repo.id);
     const added = await packages.inPackage(repo, v.coords, 'upstream', async (p) => {
       if (p.requirePkg().origin_upstream === 'BLOCK') return false;
-      if (await p.version(v.version)) return false;
+      const existing = await p.version(v.version);
+      if (existing) return v.addFiles ? addFiles(p, existing, v) : false;
       const created = await p.createVersion({ version: v.version, status: v.status ?? 'Published', metadata: v.metadata, origin: v.origin });
       if (!created) return false;
       for (const a of v.assets) await p.addAsset(created, a.name, a.digests);
@@ -48,6 +55,20 @@ export async function retain(packages: PackageService, targets: RepositoryWithDo
   return done;
 }
 
+/** Adds the assets of `v` that the retained version `existing` lacks (see RetainedVersion.addFiles). */
+async function addFiles(p: PackageTx, existing: VersionRow, v: RetainedVersion): Promise<boolean> {
+  if (existing.status !== 'Published' && existing.status !== 'Unlisted') return false;
+  const have = new Set((await p.assets(existing)).map((a) => a.name));
+  const missing = v.assets.filter((a) => !have.has(a.name));
+  if (missing.length === 0) return false;
+  for (const a of missing) await p.addAsset(existing, a.name, a.digests);
+  if (v.prepare) await v.prepare(p, existing);
+  const nv = await p.update(existing, {});
+  await p.event(nv, { operationType: 'Updated', assetsAdded: missing.length });
+  await p.refresh();
+  return true;
+}
+
 /** A version found in an upstream repository of the domain, retained as its source has it. */
 export async function retainFromUpstream(
   packages: PackageService,
@@ -55,6 +76,7 @@ export async function retainFromUpstream(
   coords: Coordinates,
   src: VersionRow,
   prepare?: RetainedVersion['prepare'],
+  addFiles?: boolean,
 ): Promise<void> {
   if (src.status !== 'Published' && src.status !== 'Unlisted') return;
   const assets = await packages.assets(src);
@@ -70,6 +92,7 @@ export async function retainFromUpstream(
       externalConnection: src.entry_external_connection ?? undefined,
     },
     prepare,
+    addFiles,
   });
 }
 
@@ -93,13 +116,20 @@ export async function ingest(
     prepare?: RetainedVersion['prepare'];
     /** maps a storing failure (e.g. an integrity mismatch) to what the client sees */
     failure?: (e: unknown) => unknown;
+    /**
+     * One file of a version that holds several (PyPI): the single fetch is per file, and a
+     * version already retained gets this file added (RetainedVersion.addFiles).
+     */
+    addFiles?: boolean;
   },
 ): Promise<void> {
   const { link, coords, version } = o;
-  const key = `ingest|${link.owner.domain_id}|${link.connection}|${coords.format}|${coords.namespace}|${coords.name}|${version}`;
+  const key = `ingest|${link.owner.domain_id}|${link.connection}|${coords.format}|${coords.namespace}|${coords.name}|${version}${o.addFiles ? `|${o.assetName}` : ''}`;
   const holds = async (repo: RepositoryWithDomain) => {
     const pkg = await packages.findPackage(repo, coords);
-    return pkg ? (await packages.version(pkg, version)) !== null : false;
+    const v = pkg ? await packages.version(pkg, version) : null;
+    if (!v || !o.addFiles) return v !== null;
+    return (await packages.assets(v)).some((a) => a.name === o.assetName);
   };
   await packages.upstreams.once(
     key,
@@ -121,6 +151,7 @@ export async function ingest(
         assets: [{ name: o.assetName, digests }],
         origin: { type: 'EXTERNAL', externalConnection: link.connection },
         prepare: o.prepare,
+        addFiles: o.addFiles,
       });
       return true;
     },
@@ -130,5 +161,5 @@ export async function ingest(
   // The requesting repository keeps it too, by reference to the owner's copy (origin stays EXTERNAL).
   const pkg = await packages.findPackage(link.owner, coords);
   const src = pkg ? await packages.version(pkg, version) : null;
-  if (src) await retainFromUpstream(packages, o.requesting, coords, src, o.prepare);
+  if (src) await retainFromUpstream(packages, o.requesting, coords, src, o.prepare, o.addFiles);
 }
