@@ -203,7 +203,7 @@ function counts(xs: Install[]): string {
 }
 
 /** A new, empty database in the cluster at `clusterUrl`, dropped afterwards. */
-async function freshDatabase(clusterUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function freshDatabase(clusterUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `hoard_bench_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: clusterUrl });
   await admin.connect();

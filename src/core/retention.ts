@@ -27,6 +27,12 @@ export interface RetainedVersion {
   prepare?: (p: PackageTx, v: VersionRow) => Promise<void>;
   /** where V comes from, for the package groups' origin restrictions (default: an upstream repository) */
   via?: 'external' | 'upstream';
+  /**
+   * For formats whose versions hold several files fetched one at a time (a PyPI release's wheels
+   * and sdist): when the version is already retained, the assets it lacks are added to it (an
+   * Updated event), and `prepare` runs again. Without it an existing version is left as it is.
+   */
+  addFiles?: boolean;
 }
 
 /** Retains `v` in each of `targets` (duplicates ignored); returns the repositories that newly hold it. */
@@ -42,7 +48,10 @@ export async function retain(packages: PackageService, targets: RepositoryWithDo
       if (p.requirePkg().origin_upstream === 'BLOCK') return false;
       // Complete in one insert (assets and revision); null when the version is already here.
       const created = await p.createVersion({ version: v.version, status: v.status ?? 'Published', metadata: v.metadata, origin: v.origin }, v.assets);
-      if (!created) return false;
+      if (!created) {
+        const existing = v.addFiles ? await p.version(v.version) : null;
+        return existing ? addFiles(p, existing, v) : false;
+      }
       if (v.prepare) await v.prepare(p, created);
       await p.event(created, { operationType: 'Created', assetsAdded: v.assets.length });
       await p.refresh();
@@ -53,6 +62,20 @@ export async function retain(packages: PackageService, targets: RepositoryWithDo
   return done;
 }
 
+/** Adds the assets of `v` that the retained version `existing` lacks (see RetainedVersion.addFiles). */
+async function addFiles(p: PackageTx, existing: VersionRow, v: RetainedVersion): Promise<boolean> {
+  if (existing.status !== 'Published' && existing.status !== 'Unlisted') return false;
+  const have = new Set((await p.assets(existing)).map((a) => a.name));
+  const missing = v.assets.filter((a) => !have.has(a.name));
+  if (missing.length === 0) return false;
+  for (const a of missing) await p.addAsset(existing, a.name, a.digests);
+  if (v.prepare) await v.prepare(p, existing);
+  const nv = await p.update(existing, {});
+  await p.event(nv, { operationType: 'Updated', assetsAdded: missing.length });
+  await p.refresh();
+  return true;
+}
+
 /** A version found in an upstream repository of the domain, retained as its source has it. */
 export async function retainFromUpstream(
   packages: PackageService,
@@ -60,6 +83,7 @@ export async function retainFromUpstream(
   coords: Coordinates,
   src: VersionRow,
   prepare?: RetainedVersion['prepare'],
+  addFiles?: boolean,
 ): Promise<void> {
   if (src.status !== 'Published' && src.status !== 'Unlisted') return;
   const assets = await packages.assets(src);
@@ -75,6 +99,7 @@ export async function retainFromUpstream(
       externalConnection: src.entry_external_connection ?? undefined,
     },
     prepare,
+    addFiles,
   });
 }
 
@@ -99,15 +124,23 @@ export async function ingest(
     prepare?: RetainedVersion['prepare'];
     /** maps a storing failure (e.g. an integrity mismatch) to what the client sees */
     failure?: (e: unknown) => unknown;
+    /**
+     * One file of a version that holds several (PyPI): the single fetch is per file, and a
+     * version already retained gets this file added (RetainedVersion.addFiles).
+     */
+    addFiles?: boolean;
   },
 ): Promise<BlobDigests | null> {
   const { link, coords, version } = o;
   const refused = await packages.groups.refusal(link.owner, coords, 'EXTERNAL_UPSTREAM');
   if (refused) throw accessDenied(`${coords.namespace ? `${coords.namespace}/` : ''}${coords.name} ${version} cannot come from ${link.connection} into ${link.owner.name}: ${refused}.`);
-  const key = `ingest|${link.owner.domain_id}|${link.connection}|${coords.format}|${coords.namespace}|${coords.name}|${version}`;
+  const key = `ingest|${link.owner.domain_id}|${link.connection}|${coords.format}|${coords.namespace}|${coords.name}|${version}${o.addFiles ? `|${o.assetName}` : ''}`;
+  /** The version in `repo`, when it holds it (with addFiles: with this file). */
   const held = async (repo: RepositoryWithDomain) => {
     const pkg = await packages.findPackage(repo, coords);
-    return pkg ? packages.version(pkg, version) : null;
+    const v = pkg ? await packages.version(pkg, version) : null;
+    if (!v || !o.addFiles) return v;
+    return (await packages.assets(v)).some((a) => a.name === o.assetName) ? v : null;
   };
   // What the owner holds: the version as this process just retained it, or as found there.
   const kept = await packages.upstreams.once<RetainedVersion | VersionRow | null>(
@@ -132,6 +165,7 @@ export async function ingest(
         origin: { type: 'EXTERNAL', externalConnection: link.connection },
         prepare: o.prepare,
         via: 'external',
+        addFiles: o.addFiles,
       };
       // Not kept when the owner's package blocks upstream versions (then its blob is left to the collector).
       return (await retain(packages, [link.owner], v)).length > 0 ? v : held(link.owner);
@@ -141,7 +175,7 @@ export async function ingest(
   if (!kept) return null;
   // The requesting repository keeps it too, by reference to the same blobs (origin stays EXTERNAL).
   if (!('assets' in kept)) {
-    if (o.requesting.id !== link.owner.id) await retainFromUpstream(packages, o.requesting, coords, kept, o.prepare);
+    if (o.requesting.id !== link.owner.id) await retainFromUpstream(packages, o.requesting, coords, kept, o.prepare, o.addFiles);
     return (await packages.assets(kept)).find((a) => a.name === o.assetName) ?? null;
   }
   // For the requesting repository the version comes from an upstream repository (the owner).

@@ -70,6 +70,55 @@ export const pypiStore = {
     );
   },
 
+  /**
+   * The simple-API details of a file fetched through an external connection: for the asset named
+   * `filename` of the version, unless it has them already. `uploadedAt`: the upstream's upload-time.
+   */
+  async insertFetchedFile(
+    q: Queryable,
+    versionId: number,
+    filename: string,
+    f: {
+      packagetype: 'bdist_wheel' | 'sdist';
+      pythonVersion: string;
+      requiresPython: string | null;
+      blake2b256: string;
+      coreMetadata: Buffer | null;
+      coreMetadataSha256: string | null;
+      uploadedAt: string | null;
+    },
+  ): Promise<void> {
+    await q.query(
+      `INSERT INTO pypi_file (asset_id, version_id, packagetype, python_version, requires_python, blake2b_256,
+                              core_metadata, core_metadata_sha256, uploaded_at)
+       SELECT a.id, $1, $3, $4, $5, $6, $7, $8, COALESCE($9::timestamptz, now())
+       FROM asset a WHERE a.version_id = $1 AND a.name = $2
+       ON CONFLICT (asset_id) DO NOTHING`,
+      [versionId, filename, f.packagetype, f.pythonVersion, f.requiresPython, f.blake2b256, f.coreMetadata, f.coreMetadataSha256, f.uploadedAt],
+    );
+  },
+
+  /**
+   * Retention: the files of a retained version get the details the same files have in the
+   * repository they were retained from (same project, same version, matched by file name).
+   */
+  async copyRetainedFiles(q: Queryable, toVersionId: number, fromRepositoryId: number, project: string, version: string): Promise<void> {
+    await q.query(
+      `INSERT INTO pypi_file (asset_id, version_id, packagetype, python_version, requires_python, blake2b_256,
+                              core_metadata, core_metadata_sha256, uploaded_at)
+       SELECT a.id, a.version_id, f.packagetype, f.python_version, f.requires_python, f.blake2b_256,
+              f.core_metadata, f.core_metadata_sha256, f.uploaded_at
+       FROM asset a
+       JOIN package sp ON sp.repository_id = $2 AND sp.format = 'pypi' AND sp.namespace = '' AND sp.name = $3
+       JOIN package_version sv ON sv.package_id = sp.id AND sv.version = $4
+       JOIN asset sa ON sa.version_id = sv.id AND sa.name = a.name
+       JOIN pypi_file f ON f.asset_id = sa.id
+       WHERE a.version_id = $1 AND a.id <> sa.id
+       ON CONFLICT (asset_id) DO NOTHING`,
+      [toVersionId, fromRepositoryId, project, version],
+    );
+  },
+
   /** Every file of one package, any status (the page builder decides what is visible). */
   async packageFiles(q: Queryable, packageId: number): Promise<PypiFileRow[]> {
     const r = await q.query<PypiFileRow>(

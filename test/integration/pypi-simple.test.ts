@@ -57,6 +57,12 @@ describe('PyPI simple API, files and JSON API', () => {
     expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(r.headers.get('vary')).toBe('Accept');
     const m = sha256(wheel.metadata);
+    // PEP 700's upload-time, in the HTML page too (as in the JSON page).
+    const times = new Map(
+      ((await (await get(`${ep('app')}simple/demo-pkg/`, { accept: JSON_TYPE })).json()) as { files: { filename: string; 'upload-time': string }[] }).files.map(
+        (f) => [f.filename, ` data-upload-time="${f['upload-time']}"`],
+      ),
+    );
     expect(await r.text()).toBe(
       [
         '<!DOCTYPE html>',
@@ -67,9 +73,9 @@ describe('PyPI simple API, files and JSON API', () => {
         '  </head>',
         '  <body>',
         '    <h1>Links for demo-pkg</h1>',
-        `    <a href="../../packages/demo-pkg/1.0/${wheelName}#sha256=${sha256(wheel.bytes)}" data-requires-python="&gt;=3.8,&lt;4" data-dist-info-metadata="sha256=${m}" data-core-metadata="sha256=${m}">${wheelName}</a><br />`,
-        `    <a href="../../packages/demo-pkg/1.0/${sdistName}#sha256=${sha256(sdist)}" data-requires-python="&gt;=3.8,&lt;4">${sdistName}</a><br />`,
-        `    <a href="../../packages/demo-pkg/1.1/${legacyName}#sha256=${sha256(legacyZip)}">${legacyName}</a><br />`,
+        `    <a href="../../packages/demo-pkg/1.0/${wheelName}#sha256=${sha256(wheel.bytes)}" data-requires-python="&gt;=3.8,&lt;4" data-dist-info-metadata="sha256=${m}" data-core-metadata="sha256=${m}"${times.get(wheelName)}>${wheelName}</a><br />`,
+        `    <a href="../../packages/demo-pkg/1.0/${sdistName}#sha256=${sha256(sdist)}" data-requires-python="&gt;=3.8,&lt;4"${times.get(sdistName)}>${sdistName}</a><br />`,
+        `    <a href="../../packages/demo-pkg/1.1/${legacyName}#sha256=${sha256(legacyZip)}"${times.get(legacyName)}>${legacyName}</a><br />`,
         '  </body>',
         '</html>',
         '',
@@ -250,8 +256,6 @@ describe('PyPI simple API, files and JSON API', () => {
     // Only upstream has it: the downstream serves upstream's page and file.
     const only = await get(`${ep('app')}simple/shared-lib/`, { accept: JSON_TYPE });
     expect(((await only.json()) as { versions: string[] }).versions).toEqual(['1.0']);
-    const viaApp = await get(`${ep('app')}packages/shared-lib/1.0/shared_lib-1.0-py3-none-any.whl`);
-    expect(Buffer.from(await viaApp.arrayBuffer()).equals(w1.bytes)).toBe(true);
     // The downstream publishes 2.0 (its own package row, first published here: upstream=BLOCK,
     // reference §1.10), so upstream versions hide until its origin controls allow upstream.
     expect((await upload('app', uploadForm({ filename: 'shared_lib-2.0-py3-none-any.whl', bytes: w2.bytes }, { name: 'shared-lib', version: '2.0' }))).status).toBe(200);
@@ -269,5 +273,21 @@ describe('PyPI simple API, files and JSON API', () => {
     // With upstream=ALLOW, a version the upstream has cannot be published here (dependency confusion).
     const clash = await upload('app', uploadForm({ filename: 'shared_lib-1.0-py3-none-any.whl', bytes: lib('1.0').bytes }, { name: 'shared-lib', version: '1.0' }));
     expect([clash.status, clash.reason]).toEqual([409, expect.stringContaining('already exists in upstream repository upstream')]);
+    // A file found in the upstream repository comes through the chain and is retained downstream
+    // (only its version, with the file's details), as CodeArtifact does.
+    const viaApp = await get(`${ep('app')}packages/shared-lib/1.0/shared_lib-1.0-py3-none-any.whl`);
+    expect(Buffer.from(await viaApp.arrayBuffer()).equals(w1.bytes)).toBe(true);
+    const held = await h.server.services.db.query<{ version: string; origin_type: string; entry_repository: string }>(
+      `SELECT v.version, v.origin_type, v.entry_repository FROM package_version v JOIN package p ON p.id = v.package_id
+       WHERE p.name = 'shared-lib' AND p.repository_id = (SELECT id FROM repository WHERE name = 'app') ORDER BY v.version`,
+    );
+    expect(held.rows).toEqual([
+      { version: '1.0', origin_type: 'INTERNAL', entry_repository: 'upstream' },
+      { version: '2.0', origin_type: 'INTERNAL', entry_repository: 'app' },
+    ]);
+    await h.server.services.db.query(
+      `UPDATE package SET origin_upstream = 'BLOCK' WHERE name = 'shared-lib' AND repository_id = (SELECT id FROM repository WHERE name = 'app')`,
+    );
+    expect(await versions('app')).toEqual(['1.0', '2.0']); // the retained file is the repository's own now
   });
 });

@@ -190,7 +190,7 @@ describe('PyPI uploads: refusals, access, statuses', () => {
     expect(p.doc.versions).toEqual(['1.0', '5.0']);
     expect(p.doc.files.find((f) => f.filename === 'good_pkg-5.0-py3-none-any.whl')!.yanked).toBe('This version is Unlisted in the repository.');
     const html = await (await fetch(`${url()}simple/good-pkg/`, { headers: auth })).text();
-    expect(html).toMatch(/good_pkg-5\.0-py3-none-any\.whl#sha256=[0-9a-f]{64}" data-dist-info-metadata="sha256=[0-9a-f]{64}" data-core-metadata="sha256=[0-9a-f]{64}" data-yanked="This version is Unlisted in the repository\.">/);
+    expect(html).toMatch(/good_pkg-5\.0-py3-none-any\.whl#sha256=[0-9a-f]{64}" data-dist-info-metadata="sha256=[0-9a-f]{64}" data-core-metadata="sha256=[0-9a-f]{64}" data-yanked="This version is Unlisted in the repository\." data-upload-time="\d{4}-\d\d-\d\dT[0-9:.]+Z">/);
     expect((await fetch(fileUrl, { headers: auth })).status).toBe(200);
     const json = (await (await fetch(`${url()}pypi/good-pkg/json`, { headers: auth })).json()) as { info: { version: string } };
     expect(json.info.version).toBe('1.0'); // not yanked beats higher

@@ -22,19 +22,19 @@ export function defaultVersion(entries: FileEntry[]): string | null {
 }
 
 function fileJson(base: string, project: string, e: FileEntry) {
-  const uploaded = e.uploadTime.replace(/Z$/, '');
+  const uploaded = (e.uploadTime ?? '').replace(/Z$/, '');
   return {
     comment_text: '',
-    digests: { blake2b_256: e.blake2b256, md5: e.md5, sha256: e.sha256 },
+    digests: { blake2b_256: e.blake2b256 || null, md5: e.md5 || null, sha256: e.sha256 },
     downloads: -1,
     filename: e.filename,
     has_sig: false,
-    md5_digest: e.md5,
+    md5_digest: e.md5 || null,
     packagetype: e.packagetype,
     python_version: e.pythonVersion,
     requires_python: e.requiresPython,
     size: e.size,
-    upload_time: uploaded.replace(/\.\d+$/, ''),
+    upload_time: uploaded.replace(/\.\d+$/, '') || null,
     upload_time_iso_8601: e.uploadTime,
     url: `${base}${filePath(project, e)}`,
     yanked: e.yanked !== null,

@@ -11,7 +11,7 @@ import type { Services } from '../../services.js';
 import { authorize, openEndpoint, type Endpoint } from '../shared/endpoint.js';
 import { etagOf, projectView } from './documents.js';
 import { PypiError, sendError, type Surface } from './errors.js';
-import { notModified, serveFile } from './files.js';
+import { externalVersionMetadata, notModified, serveFile } from './read.js';
 import { defaultVersion, projectDocument } from './json-api.js';
 import { readUploadForm } from './multipart.js';
 import { normalize, sameVersion } from './names.js';
@@ -135,9 +135,13 @@ export function pypiRouter(svc: Services): Router {
         : defaultVersion(entries);
       if (!version) throw notFound(`Version ${ctx.params.version} of ${project} is not in repository ${ep.repo.name}.`, 'package-version');
       const holder = entries.find((e) => e.version === version)!.packageId;
-      const member = view.members.find((m) => m.pkg.id === holder)!;
-      const row = await svc.packages.version(member.pkg, version);
-      const body = projectDocument(ep.base, project, version, row?.metadata ?? {}, entries, view.serial, !withVersion);
+      const member = view.members.find((m) => m.pkg.id === holder);
+      const metadata = member
+        ? ((await svc.packages.version(member.pkg, version))?.metadata ?? {})
+        : view.external
+          ? await externalVersionMetadata(svc, view.external, project, entries.filter((e) => e.version === version))
+          : {};
+      const body = projectDocument(ep.base, project, version, metadata, entries, view.serial, !withVersion);
       const etag = etagOf(body);
       ctx.set('ETag', etag);
       ctx.set('Cache-Control', INDEX_CACHE);

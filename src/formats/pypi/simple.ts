@@ -18,7 +18,8 @@ export interface FileEntry {
   packageId: number;
   filename: string;
   version: string;
-  size: number;
+  /** null when an HTML-only upstream did not say */
+  size: number | null;
   sha256: string;
   md5: string;
   blake2b256: string;
@@ -26,10 +27,12 @@ export interface FileEntry {
   pythonVersion: string;
   requiresPython: string | null;
   coreMetadataSha256: string | null;
-  /** ISO 8601 UTC, yyyy-mm-ddThh:mm:ss.sssZ */
-  uploadTime: string;
+  /** ISO 8601 UTC, yyyy-mm-ddThh:mm:ss.sssZ; null when an HTML-only upstream did not say */
+  uploadTime: string | null;
   /** null, or why installers should skip it (PEP 592) */
   yanked: string | null;
+  /** the upstream has a PEP 740 provenance for the file (served at `{file url}.provenance`) */
+  provenance?: boolean;
 }
 
 /** Path of a file below the repository endpoint (`packages/{project}/{version}/{filename}`). */
@@ -52,6 +55,9 @@ export function projectHtml(project: string, entries: FileEntry[]): string {
     if (e.coreMetadataSha256)
       a += ` data-dist-info-metadata="sha256=${e.coreMetadataSha256}" data-core-metadata="sha256=${e.coreMetadataSha256}"`;
     if (e.yanked !== null) a += ` data-yanked="${escapeHtml(e.yanked)}"`;
+    // PEP 700's upload-time has no HTML form in the spec; it is given as an attribute all the same.
+    if (e.uploadTime) a += ` data-upload-time="${escapeHtml(e.uploadTime)}"`;
+    if (e.provenance) a += ` data-provenance="${escapeHtml(`${relativeFileUrl(project, e)}.provenance`)}"`;
     return `    ${a}>${escapeHtml(e.filename)}</a><br />\n`;
   });
   return (
@@ -80,9 +86,10 @@ export function projectJson(project: string, entries: FileEntry[], versions: str
       f['core-metadata'] = { sha256: e.coreMetadataSha256 };
       f['dist-info-metadata'] = { sha256: e.coreMetadataSha256 };
     }
-    f.size = e.size;
-    f['upload-time'] = e.uploadTime;
+    if (e.size !== null) f.size = e.size;
+    if (e.uploadTime) f['upload-time'] = e.uploadTime;
     f.yanked = e.yanked === null ? false : e.yanked || true;
+    if (e.provenance) f.provenance = `${relativeFileUrl(project, e)}.provenance`;
     return f;
   });
   return JSON.stringify({ meta: { 'api-version': API_VERSION }, name: project, versions, files });

@@ -13,6 +13,7 @@ import { ArchiveError, readTarGzMetadata, readZipMetadata, type FoundMetadata } 
 import { MetadataError, first, parseCoreMetadata, versionMetadata, type CoreMetadata } from './metadata.js';
 import { canonicalVersion, FileNameError, normalize, parseFileName, sameVersion, type DistFile } from './names.js';
 import { PypiError } from './errors.js';
+import { externalPage } from './documents.js';
 import type { UploadForm } from './multipart.js';
 
 const bad = (message: string) => new PypiError(400, message);
@@ -153,7 +154,10 @@ export async function publish(svc: Services, ep: Endpoint, form: UploadForm, u: 
     if (known.sha256 === c.sha256 && known.blake2b_256 === c.blake2b256) return 'exists';
     throw alreadyExists(c.filename, known.sha256);
   }
-  await svc.packages.chains.refuseUpstreamVersion(ep.repo, coords, u.version, { same: sameVersion });
+  await svc.packages.chains.refuseUpstreamVersion(ep.repo, coords, u.version, {
+    same: sameVersion,
+    inExternal: async (link) => ((await externalPage(svc, link, u.project))?.entries ?? []).some((e) => sameVersion(e.version, u.version)),
+  });
   // The content first; the version, file and pages after it, in one transaction.
   const digests = await svc.packages.storeBlob(ep.repo.domain_id, createReadStream(c.path), {
     expectedSha256: c.sha256,
