@@ -10,6 +10,7 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
   pypi: async () => (await import('./pypi.js')).run,
   maven: async () => (await import('./maven.js')).run,
   'proxy-npm': async () => (await import('./proxy-npm.js')).run,
+  'proxy-maven': async () => (await import('./proxy-maven.js')).run,
 };
 
 const name = process.argv[2];
