@@ -154,9 +154,12 @@ export async function ingestAsset(
     maxBytes: number;
     open: (client: UpstreamClient) => Promise<Readable>;
     failure?: (e: unknown) => unknown;
+    /** false when the format's documents list versions, not files: a file added to a held version then rebuilds none */
+    refreshOnFile?: boolean;
   },
 ): Promise<void> {
   const { link, coords, version, assetName } = o;
+  const refreshOnFile = o.refreshOnFile ?? true;
   const key = `ingest|${link.owner.domain_id}|${link.connection}|${coords.format}|${coords.namespace}|${coords.name}|${version}|${assetName}`;
   const held = async (repo: RepositoryWithDomain) => {
     const pkg = await packages.findPackage(repo, coords);
@@ -176,12 +179,12 @@ export async function ingestAsset(
       } catch (e) {
         throw o.failure ? o.failure(e) : e;
       }
-      await addExternalAsset(packages, link.owner, o.coords, version, o.metadata, origin, assetName, d);
+      await addExternalAsset(packages, link.owner, o.coords, version, o.metadata, origin, assetName, d, refreshOnFile);
       return d;
     },
     async () => held(link.owner),
   );
-  if (o.requesting.id !== link.owner.id) await addExternalAsset(packages, o.requesting, coords, version, o.metadata, origin, assetName, digests);
+  if (o.requesting.id !== link.owner.id) await addExternalAsset(packages, o.requesting, coords, version, o.metadata, origin, assetName, digests, refreshOnFile);
 }
 
 /** Adds one fetched file to `version` in `repo` (creating the version), unless origin controls or another origin say no. */
@@ -194,6 +197,7 @@ async function addExternalAsset(
   origin: { type: 'EXTERNAL'; externalConnection: string },
   assetName: string,
   d: BlobDigests,
+  refreshOnFile: boolean,
 ): Promise<void> {
   await packages.inPackage(repo, coords, 'upstream', async (p) => {
     if (p.requirePkg().origin_upstream === 'BLOCK') return;
@@ -206,6 +210,6 @@ async function addExternalAsset(
     if (!(await p.addAsset(v, assetName, d))) return;
     const nv = await p.update(v, {});
     await p.event(nv, { operationType: created ? 'Created' : 'Updated', assetsAdded: 1, statusChanged: created });
-    await p.refresh();
+    if (created || refreshOnFile) await p.refresh();
   });
 }
