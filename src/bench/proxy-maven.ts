@@ -8,7 +8,8 @@
 // and reaches the repository only through a `<mirror>` of everything. Prints the medians, the
 // ratios to the floor, the upstream requests each build made and Hoard's peak RSS. Pinned as
 // proxy-npm is: mvn on CPU 1, the server it talks to on CPU 0 (Hoard, with the fixture beside mvn;
-// for the floor the fixture itself). Never asserts.
+// for the floor the fixture itself). BENCH_HOARD_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=DIR`)
+// go to Hoard's node. Never asserts.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,6 +71,7 @@ export async function run(): Promise<void> {
   const cold: Build[] = [];
   const warm: Build[] = [];
   const peaks: number[] = [];
+  const atReady: number[] = [];
   try {
     for (let i = 0; i < RUNS; i++) {
       const doFloor = async () => {
@@ -78,8 +80,9 @@ export async function run(): Promise<void> {
         if (pinned) pinSelf('1');
       };
       if (i % 2 === 0) await doFloor();
-      const h = await startHoardProcess({ HOARD_EXTERNAL_MAVEN_CENTRAL_URL: fixture.url }, { cpus: pinned ? '0' : undefined });
+      const h = await startHoardProcess({ HOARD_EXTERNAL_MAVEN_CENTRAL_URL: fixture.url }, { cpus: pinned ? '0' : undefined, nodeArgs: (process.env.BENCH_HOARD_NODE_ARGS ?? '').split(' ').filter(Boolean) });
       try {
+        atReady.push(h.memory().rssKiB);
         const { endpoint, token } = await setup(h);
         cold.push(await build(work, projectDir, fixture, endpoint, token, pinned, () => h.cpuSeconds()));
         warm.push(await build(work, projectDir, fixture, endpoint, token, pinned, () => h.cpuSeconds()));
@@ -113,7 +116,10 @@ export async function run(): Promise<void> {
     console.log(`  ${label.padEnd(28)} ${md((x) => x.files + x.checksums + x.metadata)} = ${md((x) => x.files)} + ${md((x) => x.checksums)} + ${md((x) => x.metadata)} (404: ${md((x) => x.notFound)})`);
   }
   const mb = (k: number) => `${(k / 1024).toFixed(0)} MiB`;
-  console.log(`Hoard peak RSS (VmHWM over a cold and a warm build): median ${mb(median(peaks))}, max ${mb(Math.max(...peaks))}`);
+  console.log(
+    `Hoard peak RSS (VmHWM over a cold and a warm build): median ${mb(median(peaks))}, max ${mb(Math.max(...peaks))}; ` +
+      `RSS of the same processes when ready, before any build: median ${mb(median(atReady))}`,
+  );
 }
 
 function writeProject(work: string): string {

@@ -79,6 +79,7 @@ async function fetchExternal(svc: Services, repo: RepositoryWithDomain, f: Artif
       metadata: {},
       maxBytes: svc.config.maxUploadBytes,
       open: (client) => fetchVerified(client, path),
+      refreshOnFile: false, // maven-metadata.xml lists versions, not files
       failure: (e) => {
         if (e instanceof ChecksumMismatch)
           return badGateway(`${path} from ${link.connection} does not match its published ${e.algo} checksum (expected ${e.expected}, got ${e.actual}); nothing was kept.`);
