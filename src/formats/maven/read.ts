@@ -26,38 +26,48 @@ import { ChecksumMismatch, fetchVerified, missingKey, UpstreamNotFound, upstream
 import { readState, resolveSnapshotAsset } from './snapshots.js';
 import { isSnapshotVersion } from './version-order.js';
 
-/** Where a read found a file: the repository in the chain, the version and the asset. */
+/** Where a read found a file: the repository in the chain, the version and the file. */
 export interface Located {
   repo: RepositoryWithDomain;
-  version: VersionRow;
-  asset: AssetRow;
+  versionId: number;
+  asset: Pick<AssetRow, 'size' | 'sha256' | 'sha1' | 'md5' | 'sha512' | 'created_at'>;
 }
 
-const downloadable = (v: VersionRow | null): v is VersionRow => !!v && (v.status === 'Published' || v.status === 'Unlisted');
+const downloadable = (status: string | null | undefined) => status === 'Published' || status === 'Unlisted';
 
-/** Finds the asset a file path names, walking the read chain; says whether the external connection may be asked for it. */
+/**
+ * Finds the file a path names along the read chain (releases: one query for the whole chain), and
+ * says whether the external connection may be asked for it: not for SNAPSHOTs, and not when the
+ * chain holds the version other than as this connection's download (published here, or archived),
+ * since the upstream's files of that version are another's.
+ */
 export async function locateFile(
   svc: Services,
   repo: RepositoryWithDomain,
   f: ArtifactFile,
 ): Promise<{ located: Located | null; external: ExternalLink | null }> {
-  const { members, external } = await svc.packages.chains.members(repo, coordsOf(f.groupId, f.artifactId));
-  // A version held on the chain other than as this connection's download (published here, or
-  // archived) takes no files from outside: the upstream's files of that version are another's.
+  if (f.snapshot) return { located: await locateSnapshotFile(svc, repo, { ...f, snapshot: f.snapshot }), external: null };
+  const { rows, chain, external } = await svc.packages.chains.resolve(repo, 'maven', (ids) =>
+    mavenStore.fileIn(svc.db, ids, f.groupId, f.artifactId, f.version, f.file),
+  );
   let own = false;
-  for (const link of members) {
-    const v = await svc.packages.version(link.pkg, f.version);
-    if (v && (!downloadable(v) || v.origin_type !== 'EXTERNAL' || v.entry_external_connection !== external?.connection)) own = true;
-    if (!downloadable(v)) continue;
-    let asset: AssetRow | null | undefined;
-    if (f.snapshot) {
-      asset = resolveSnapshotAsset(readState(v.metadata), { ...f, snapshot: f.snapshot }, await svc.packages.assets(v));
-    } else {
-      asset = await mavenStore.asset(svc.db, v.id, f.file);
-    }
-    if (asset) return { located: { repo: link.repo, version: v, asset }, external };
+  for (const r of rows) {
+    if (r.version_id === null) continue;
+    if (!downloadable(r.status) || r.origin_type !== 'EXTERNAL' || r.entry_external_connection !== external?.connection) own = true;
+    if (downloadable(r.status) && r.asset_id !== null)
+      return { located: { repo: chain.repos.find((x) => x.id === r.repository_id)!, versionId: r.version_id, asset: r }, external };
   }
-  return { located: null, external: own || f.snapshot ? null : external };
+  return { located: null, external: own ? null : external };
+}
+
+async function locateSnapshotFile(svc: Services, repo: RepositoryWithDomain, f: ArtifactFile & { snapshot: NonNullable<ArtifactFile['snapshot']> }): Promise<Located | null> {
+  for (const link of await svc.packages.chain(repo, coordsOf(f.groupId, f.artifactId))) {
+    const v = await svc.packages.version(link.pkg, f.version);
+    if (!v || !downloadable(v.status)) continue;
+    const asset = resolveSnapshotAsset(readState(v.metadata), f, await svc.packages.assets(v));
+    if (asset) return { repo: link.repo, versionId: v.id, asset };
+  }
+  return null;
 }
 
 /**
@@ -110,9 +120,11 @@ export async function serveRead(svc: Services, ctx: Context, ep: Endpoint, path:
   if (!found) throw notFound(`${f.groupId}:${f.artifactId}:${f.version} has no file ${f.file} in repository ${ep.repo.name} or its upstreams.`);
   const a = found.asset;
   if (found.repo.id !== ep.repo.id && !isSnapshotVersion(f.version)) {
-    await retainFromUpstream(svc.packages, ep.repo, coordsOf(f.groupId, f.artifactId), found.version).catch((e: Error) =>
-      svc.log.warn({ err: e.message, file: f.file }, 'maven: could not retain an upstream version'),
-    );
+    const src = await svc.packages.versionById(found.versionId);
+    if (src)
+      await retainFromUpstream(svc.packages, ep.repo, coordsOf(f.groupId, f.artifactId), src).catch((e: Error) =>
+        svc.log.warn({ err: e.message, file: f.file }, 'maven: could not retain an upstream version'),
+      );
   }
   if (path.checksum) return sendChecksum(ctx, a[path.checksum], a.created_at);
   const immutable = !f.snapshot || f.snapshot !== 'SNAPSHOT';
