@@ -11,6 +11,7 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
   maven: async () => (await import('./maven.js')).run,
   'proxy-npm': async () => (await import('./proxy-npm.js')).run,
   'proxy-pypi': async () => (await import('./proxy-pypi.js')).run,
+  'proxy-maven': async () => (await import('./proxy-maven.js')).run,
 };
 
 const name = process.argv[2];

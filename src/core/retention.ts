@@ -182,3 +182,84 @@ export async function ingest(
   if (o.requesting.id !== link.owner.id) await retain(packages, [o.requesting], { ...kept, via: 'upstream' });
   return kept.assets.find((a) => a.name === o.assetName)?.digests ?? null;
 }
+
+/**
+ * One file of version `version` brought in from an external connection, for formats whose versions
+ * hold several files fetched one at a time (Maven: pom, jar, sources, .module, .asc). Once across
+ * requests and replicas per file: `open` streams the file (failing before its end when it does not
+ * match the upstream's checksum), the bytes go to the blob store, and the file joins the version in
+ * the connection's owner and in the requesting repository, creating the version (origin EXTERNAL)
+ * where it is not held yet. A version those repositories hold from anywhere else (published there,
+ * or through another connection) gets no file from this one. Nothing is kept when a step fails.
+ */
+export async function ingestAsset(
+  packages: PackageService,
+  o: {
+    link: ExternalLink;
+    requesting: RepositoryWithDomain;
+    coords: Coordinates;
+    version: string;
+    assetName: string;
+    metadata: Record<string, unknown>;
+    maxBytes: number;
+    open: (client: UpstreamClient) => Promise<Readable>;
+    failure?: (e: unknown) => unknown;
+    /** false when the format's documents list versions, not files: a file added to a held version then rebuilds none */
+    refreshOnFile?: boolean;
+  },
+): Promise<void> {
+  const { link, coords, version, assetName } = o;
+  const refreshOnFile = o.refreshOnFile ?? true;
+  const key = `ingest|${link.owner.domain_id}|${link.connection}|${coords.format}|${coords.namespace}|${coords.name}|${version}|${assetName}`;
+  const held = async (repo: RepositoryWithDomain) => {
+    const pkg = await packages.findPackage(repo, coords);
+    const v = pkg ? await packages.version(pkg, version) : null;
+    const a = v ? (await packages.assets(v)).find((x) => x.name === assetName) : undefined;
+    return a ? { sha256: a.sha256, sha1: a.sha1, md5: a.md5, sha512: a.sha512, size: Number(a.size) } : null;
+  };
+  const origin = { type: 'EXTERNAL' as const, externalConnection: link.connection };
+  const digests = await packages.upstreams.once(
+    key,
+    async () => {
+      const have = await held(link.owner);
+      if (have) return have;
+      let d: BlobDigests;
+      try {
+        d = await packages.storeBlob(link.owner.domain_id, await o.open(packages.upstreams.client(link.connection)), { maxBytes: o.maxBytes });
+      } catch (e) {
+        throw o.failure ? o.failure(e) : e;
+      }
+      await addExternalAsset(packages, link.owner, o.coords, version, o.metadata, origin, assetName, d, refreshOnFile);
+      return d;
+    },
+    async () => held(link.owner),
+  );
+  if (o.requesting.id !== link.owner.id) await addExternalAsset(packages, o.requesting, coords, version, o.metadata, origin, assetName, digests, refreshOnFile);
+}
+
+/** Adds one fetched file to `version` in `repo` (creating the version), unless origin controls or another origin say no. */
+async function addExternalAsset(
+  packages: PackageService,
+  repo: RepositoryWithDomain,
+  coords: Coordinates,
+  version: string,
+  metadata: Record<string, unknown>,
+  origin: { type: 'EXTERNAL'; externalConnection: string },
+  assetName: string,
+  d: BlobDigests,
+  refreshOnFile: boolean,
+): Promise<void> {
+  await packages.inPackage(repo, coords, 'upstream', async (p) => {
+    if (p.requirePkg().origin_upstream === 'BLOCK') return;
+    let v = await p.version(version);
+    const created = !v;
+    if (!v) v = await p.createVersion({ version, status: 'Published', metadata, origin });
+    if (!v) return;
+    if (v.origin_type !== 'EXTERNAL' || v.entry_external_connection !== origin.externalConnection) return;
+    if (v.status !== 'Published' && v.status !== 'Unlisted') return;
+    if (!(await p.addAsset(v, assetName, d))) return;
+    const nv = await p.update(v, {});
+    await p.event(nv, { operationType: created ? 'Created' : 'Updated', assetsAdded: 1, statusChanged: created });
+    if (created || refreshOnFile) await p.refresh();
+  });
+}

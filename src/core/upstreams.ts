@@ -141,6 +141,22 @@ export class Upstreams {
   }
 
   /**
+   * True while the upstream's "not found" for `key` (e.g. a file's exact path) is remembered: for
+   * the negative TTL after rememberMissing. Only 404/410 answers are ever remembered.
+   */
+  async missing(connection: string, key: string): Promise<boolean> {
+    if (this.config.negativeTtlMs <= 0) return false;
+    const row = await upstreamStore.getDocument(this.db, connection, key, '404');
+    return !!row && row.status === 404 && this.fresh(row);
+  }
+
+  /** Remembers that the upstream answered 404 or 410 for `key` (see missing). */
+  async rememberMissing(connection: string, key: string): Promise<void> {
+    if (this.config.negativeTtlMs <= 0) return;
+    await upstreamStore.putDocument(this.db, { connection, key, status: 404, etag: null, last_modified: null, parts: [], revision: '404' });
+  }
+
+  /**
    * Runs `work` once for `key` at a time: callers in this process share one run; another
    * replica's run (a claim row) is waited for, checking `settled` for its result, and taken over
    * if its claim outlives twice the read timeout. On PGlite one process owns the database, so the

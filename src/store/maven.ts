@@ -15,6 +15,24 @@ export interface MavenDocumentRow {
   updated_at: Date;
 }
 
+/** A package on the chain with one version's file, as fileIn finds them (version and file columns null when absent). */
+export interface MavenFileRow {
+  repository_id: number;
+  package_id: number;
+  origin_upstream: string;
+  version_id: number | null;
+  status: string | null;
+  origin_type: string | null;
+  entry_external_connection: string | null;
+  asset_id: number | null;
+  size: number;
+  sha256: string;
+  sha1: string;
+  md5: string;
+  sha512: string;
+  created_at: Date;
+}
+
 export const mavenStore = {
   async putDocument(
     q: Queryable,
@@ -35,6 +53,23 @@ export const mavenStore = {
       packageIds,
       key,
     ]);
+    return r.rows;
+  },
+
+  /**
+   * One release file of a package in each of the given repositories that holds the package, in one
+   * query: the package's origin control, the version (if held) and the file (if the version has it).
+   */
+  async fileIn(q: Queryable, repositoryIds: number[], groupId: string, artifactId: string, version: string, file: string): Promise<MavenFileRow[]> {
+    const r = await q.query<MavenFileRow>(
+      `SELECT p.repository_id, p.id AS package_id, p.origin_upstream, v.id AS version_id, v.status, v.origin_type,
+              v.entry_external_connection, a.id AS asset_id, a.size, a.sha256, a.sha1, a.md5, a.sha512, a.created_at
+         FROM package p
+         LEFT JOIN package_version v ON v.package_id = p.id AND v.version = $4
+         LEFT JOIN asset a ON a.version_id = v.id AND a.name = $5
+        WHERE p.repository_id = ANY($1::int8[]) AND p.format = 'maven' AND p.namespace = $2 AND p.name = $3`,
+      [repositoryIds, groupId, artifactId, version, file],
+    );
     return r.rows;
   },
 

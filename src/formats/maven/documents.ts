@@ -1,6 +1,7 @@
 // The metadata Hoard keeps (issue item 4): artifact-level maven-metadata.xml is rendered from the
 // package's Published versions in the transaction that changed them (the registered refresher),
-// merged across the read chain at request time, and never taken from an upload. Version-level
+// merged across the read chain and the external connection's release versions at request time
+// (the merged bytes cached by their members' digests), and never taken from an upload. Version-level
 // SNAPSHOT metadata is rendered from the version's done builds. Recent metadata uploads are
 // remembered by digest only, to verify the checksums clients PUT after them.
 import { type PackageService, type PackageTx, type VersionRow } from '../../core/packages.js';
@@ -12,6 +13,10 @@ import { digestsOf, type Digests } from './http.js';
 import { mavenTimestamp, renderArtifactMetadata, renderVersionMetadata, type ArtifactMetadataInfo } from './metadata-xml.js';
 import { latestDone, readState, snapshotEntries } from './snapshots.js';
 import { isSnapshotVersion, sortMavenVersions } from './version-order.js';
+import { metadataFetcher, metadataKey } from './upstream.js';
+import type { CachedDocument } from '../../core/upstreams.js';
+import type { ExternalLink } from '../../core/chain.js';
+import { byteCache } from '../shared/cache.js';
 
 export const ARTIFACT_DOC = 'artifact';
 const UPLOADS_DOC = 'uploads';
@@ -60,25 +65,52 @@ export async function refreshArtifactDocument(p: PackageTx): Promise<void> {
   await mavenStore.putDocument(p.tx, { packageId: p.pkg.id, key: ARTIFACT_DOC, body, info, ...digestsOf(body) });
 }
 
-/** Artifact-level metadata as seen from `repo`: its own document, merged with its upstreams' when they hold the package. */
+/** Rendered merged documents by repository and artifact; `sig` names the members they were built from. */
+const merged = byteCache<{ sig: string; doc: RenderedDocument }>(32 * 1024 * 1024, (e) => e.doc.size * 2);
+
+/**
+ * Artifact-level metadata as seen from `repo`: its own document merged with its upstreams' and,
+ * when the chain reaches an external connection (and no copy on it blocks upstream versions), the
+ * upstream's release versions (cached by core with the metadata TTL). When the upstream cannot be
+ * asked and nothing is cached, the chain's own versions are served if there are any; with none,
+ * the upstream's failure (502/504) is the answer, never a 404.
+ */
 export async function artifactMetadata(
   packages: PackageService,
   db: Queryable,
+  log: { warn(o: object, msg: string): void },
   repo: RepositoryWithDomain,
   c: Coordinates,
 ): Promise<RenderedDocument | null> {
-  const links = await packages.chain(repo, c);
-  if (links.length === 0) return null;
-  const docs = (await mavenStore.documents(db, links.map((l) => l.pkg.id), ARTIFACT_DOC)).filter(
-    (d) => ((d.info as unknown as ArtifactMetadataInfo).versions ?? []).length > 0,
-  );
-  if (docs.length === 0) return null;
-  if (docs.length === 1) {
+  const { members, external } = await packages.chains.members(repo, c);
+  const docs =
+    members.length === 0
+      ? []
+      : (await mavenStore.documents(db, members.map((l) => l.pkg.id), ARTIFACT_DOC)).filter(
+          (d) => ((d.info as unknown as ArtifactMetadataInfo).versions ?? []).length > 0,
+        );
+  let ext: CachedDocument | null = null;
+  if (external) {
+    try {
+      const d = await packages.upstreams.document(external.connection, metadataKey(c.namespace, c.name), metadataFetcher(c.namespace, c.name));
+      if (d.status === 200 && d.parts) ext = d;
+    } catch (e) {
+      if (docs.length === 0) throw e;
+      log.warn({ package: `${c.namespace}:${c.name}`, err: (e as Error).message }, "upstream unavailable; serving the domain's own versions");
+    }
+  }
+  if (docs.length === 0 && !ext) return null;
+  if (docs.length === 1 && !ext) {
     const d = docs[0];
     return { body: d.body, size: Buffer.byteLength(d.body), md5: d.md5, sha1: d.sha1, sha256: d.sha256, sha512: d.sha512, lastModified: d.updated_at };
   }
-  // Several repositories hold the package: union of versions, highest latest/release, newest lastUpdated.
+  const sig = [...docs.map((d) => `${d.package_id}:${d.sha1}`), ...(ext ? [`x:${ext.revision}`] : [])].join(',');
+  const key = `${repo.id}|${c.namespace}:${c.name}`;
+  const hit = merged.get(key);
+  if (hit?.sig === sig) return hit.doc;
+  // Several sources: union of versions, highest latest/release, newest lastUpdated.
   const infos = docs.map((d) => d.info as unknown as ArtifactMetadataInfo);
+  if (ext) infos.push(JSON.parse(ext.parts![0]) as ArtifactMetadataInfo);
   const versions = sortMavenVersions(infos.flatMap((i) => i.versions));
   const releases = versions.filter((v) => !isSnapshotVersion(v));
   const info: ArtifactMetadataInfo = {
@@ -88,8 +120,17 @@ export async function artifactMetadata(
     lastUpdated: infos.map((i) => i.lastUpdated).sort().pop()!,
   };
   const body = renderArtifactMetadata(c.namespace, c.name, info);
-  const lastModified = new Date(Math.max(...docs.map((d) => d.updated_at.getTime())));
-  return { body, size: Buffer.byteLength(body), ...digestsOf(body), lastModified };
+  const lastModified = new Date(Math.max(...docs.map((d) => d.updated_at.getTime()), ext ? ext.fetchedAt.getTime() : 0));
+  const doc = { body, size: Buffer.byteLength(body), ...digestsOf(body), lastModified };
+  merged.set(key, { sig, doc });
+  return doc;
+}
+
+/** True when the external connection's metadata of `c` lists `version` (the publish-side dependency-confusion check). */
+export async function inExternal(packages: PackageService, link: ExternalLink, c: Coordinates, version: string): Promise<boolean> {
+  const d = await packages.upstreams.document(link.connection, metadataKey(c.namespace, c.name), metadataFetcher(c.namespace, c.name));
+  if (d.status !== 200 || !d.parts) return false;
+  return (JSON.parse(d.parts[0]) as ArtifactMetadataInfo).versions.includes(version);
 }
 
 /** Version-level metadata of a SNAPSHOT from the first repository in the chain that serves the version. */

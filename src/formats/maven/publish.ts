@@ -10,7 +10,7 @@ import type { VersionRow } from '../../core/packages.js';
 import { mavenStore } from '../../store/maven.js';
 import type { Services } from '../../services.js';
 import { authorize, type Endpoint } from '../shared/endpoint.js';
-import { coordsOf, rememberUpload, refreshArtifactDocument, recentUploads } from './documents.js';
+import { coordsOf, inExternal, rememberUpload, refreshArtifactDocument, recentUploads } from './documents.js';
 import { digestsOf, readCapped } from './http.js';
 import { artifactLevel, parseChecksumBody, snapshotFileName, versionLevel, type Algo, type ArtifactFile, type MavenPath } from './layout.js';
 import { mavenTimestamp, METADATA_MAX_BYTES, POM_MAX_BYTES, readPom, readUploadedMetadata, type PomInfo } from './metadata-xml.js';
@@ -67,7 +67,8 @@ async function putFile(svc: Services, ctx: Context, ep: Endpoint, f: ArtifactFil
     checkPomCoordinates(pom, f);
     body = buf;
   }
-  await svc.packages.chains.refuseUpstreamVersion(ep.repo, coordsOf(f.groupId, f.artifactId), f.version);
+  const coords = coordsOf(f.groupId, f.artifactId);
+  await svc.packages.chains.refuseUpstreamVersion(ep.repo, coords, f.version, { inExternal: (link) => inExternal(svc.packages, link, coords, f.version) });
   const digests = await svc.packages.storeBlob(ep.repo.domain_id, body, { maxBytes: max });
   const build = f.snapshot; // a BuildId or null here
   return svc.packages.inPackage(ep.repo, coordsOf(f.groupId, f.artifactId), 'publish', async (p) => {

@@ -2,10 +2,14 @@
 // (the repository, then its upstreams) whose version is downloadable (Published or Unlisted);
 // Unfinished versions and builds still being deployed are invisible. Checksums are computed from
 // the stored hashes, for files and for the metadata Hoard renders. A release file found in an
-// upstream is retained in the requesting repository, as CodeArtifact does. Files are served as
+// upstream is retained in the requesting repository, as CodeArtifact does. A release file the chain
+// does not hold but its external connection does is fetched once, checked against the upstream's
+// checksum file, retained (that file, in that version) and served from the store; 404/410 from the
+// upstream are remembered by exact path for the negative TTL, failures answer 502/504 and are
+// never remembered; SNAPSHOTs never come from outside. Files are served as
 // attachments in a CSP sandbox (publishers choose their types: see shared/download.ts).
 import type { Context } from 'koa';
-import { notFound } from '../../errors.js';
+import { badGateway, HoardError, notFound } from '../../errors.js';
 import { type AssetRow, type VersionRow } from '../../core/packages.js';
 import { mavenStore } from '../../store/maven.js';
 import type { RepositoryWithDomain } from '../../store/domains.js';
@@ -15,46 +19,112 @@ import { artifactMetadata, coordsOf, versionMetadata, type RenderedDocument } fr
 import { asDownload, SANDBOX_CSP } from '../shared/download.js';
 import { contentTypeFor, notModified, setFileHeaders } from './http.js';
 import { artifactLevel, versionLevel, type Algo, type ArtifactFile, type MavenPath } from './layout.js';
-import { retainFromUpstream } from '../../core/retention.js';
+import { ingestAsset, retainFromUpstream } from '../../core/retention.js';
+import type { ExternalLink } from '../../core/chain.js';
+import { UpstreamError } from '../../upstream/client.js';
+import { ChecksumMismatch, fetchVerified, missingKey, UpstreamNotFound, upstreamFilePath } from './upstream.js';
 import { readState, resolveSnapshotAsset } from './snapshots.js';
 import { isSnapshotVersion } from './version-order.js';
 
-/** Where a read found a file: the repository in the chain, the version and the asset. */
+/** Where a read found a file: the repository in the chain, the version and the file. */
 export interface Located {
   repo: RepositoryWithDomain;
-  version: VersionRow;
-  asset: AssetRow;
+  versionId: number;
+  asset: Pick<AssetRow, 'size' | 'sha256' | 'sha1' | 'md5' | 'sha512' | 'created_at'>;
 }
 
-const downloadable = (v: VersionRow | null): v is VersionRow => !!v && (v.status === 'Published' || v.status === 'Unlisted');
+const downloadable = (status: string | null | undefined) => status === 'Published' || status === 'Unlisted';
 
-/** Finds the asset a file path names, walking the read chain. */
-export async function locateFile(svc: Services, repo: RepositoryWithDomain, f: ArtifactFile): Promise<Located | null> {
+/**
+ * Finds the file a path names along the read chain (releases: one query for the whole chain), and
+ * says whether the external connection may be asked for it: not for SNAPSHOTs, and not when the
+ * chain holds the version other than as this connection's download (published here, or archived),
+ * since the upstream's files of that version are another's.
+ */
+export async function locateFile(
+  svc: Services,
+  repo: RepositoryWithDomain,
+  f: ArtifactFile,
+): Promise<{ located: Located | null; external: ExternalLink | null }> {
+  if (f.snapshot) return { located: await locateSnapshotFile(svc, repo, { ...f, snapshot: f.snapshot }), external: null };
+  const { rows, chain, external } = await svc.packages.chains.resolve(repo, 'maven', (ids) =>
+    mavenStore.fileIn(svc.db, ids, f.groupId, f.artifactId, f.version, f.file),
+  );
+  let own = false;
+  for (const r of rows) {
+    if (r.version_id === null) continue;
+    if (!downloadable(r.status) || r.origin_type !== 'EXTERNAL' || r.entry_external_connection !== external?.connection) own = true;
+    if (downloadable(r.status) && r.asset_id !== null)
+      return { located: { repo: chain.repos.find((x) => x.id === r.repository_id)!, versionId: r.version_id, asset: r }, external };
+  }
+  return { located: null, external: own ? null : external };
+}
+
+async function locateSnapshotFile(svc: Services, repo: RepositoryWithDomain, f: ArtifactFile & { snapshot: NonNullable<ArtifactFile['snapshot']> }): Promise<Located | null> {
   for (const link of await svc.packages.chain(repo, coordsOf(f.groupId, f.artifactId))) {
     const v = await svc.packages.version(link.pkg, f.version);
-    if (!downloadable(v)) continue;
-    let asset: AssetRow | null | undefined;
-    if (f.snapshot) {
-      asset = resolveSnapshotAsset(readState(v.metadata), { ...f, snapshot: f.snapshot }, await svc.packages.assets(v));
-    } else {
-      asset = await mavenStore.asset(svc.db, v.id, f.file);
-    }
-    if (asset) return { repo: link.repo, version: v, asset };
+    if (!v || !downloadable(v.status)) continue;
+    const asset = resolveSnapshotAsset(readState(v.metadata), f, await svc.packages.assets(v));
+    if (asset) return { repo: link.repo, versionId: v.id, asset };
   }
   return null;
+}
+
+/**
+ * Brings a file in through the external connection (checked against the upstream's checksum,
+ * retained in the connection's owner and the requesting repository). False when the upstream has
+ * no such file: that answer is remembered for the negative TTL; failures never are.
+ */
+async function fetchExternal(svc: Services, repo: RepositoryWithDomain, f: ArtifactFile, link: ExternalLink): Promise<boolean> {
+  const path = upstreamFilePath(f);
+  const upstreams = svc.packages.upstreams;
+  if (await upstreams.missing(link.connection, missingKey(path))) return false;
+  try {
+    await ingestAsset(svc.packages, {
+      link,
+      requesting: repo,
+      coords: coordsOf(f.groupId, f.artifactId),
+      version: f.version,
+      assetName: f.file,
+      metadata: {},
+      maxBytes: svc.config.maxUploadBytes,
+      open: (client) => fetchVerified(client, path),
+      refreshOnFile: false, // maven-metadata.xml lists versions, not files
+      failure: (e) => {
+        if (e instanceof ChecksumMismatch)
+          return badGateway(`${path} from ${link.connection} does not match its published ${e.algo} checksum (expected ${e.expected}, got ${e.actual}); nothing was kept.`);
+        if (e instanceof UpstreamError)
+          return new HoardError(
+            e.kind,
+            e.reason === 'timeout'
+              ? `The upstream ${link.connection} did not answer in time for ${path}; try again.`
+              : `The upstream ${link.connection} is unreachable, so ${path} cannot be fetched now: ${e.message}`,
+          );
+        return e;
+      },
+    });
+    return true;
+  } catch (e) {
+    if (!(e instanceof UpstreamNotFound)) throw e;
+    await upstreams.rememberMissing(link.connection, missingKey(path));
+    return false;
+  }
 }
 
 export async function serveRead(svc: Services, ctx: Context, ep: Endpoint, path: MavenPath): Promise<void> {
   if (path.kind === 'other') throw notFound(`Not found: ${path.reason}.`);
   if (path.kind === 'metadata') return serveMetadata(svc, ctx, ep, path.dirs, path.checksum);
   const f = path.f;
-  const found = await locateFile(svc, ep.repo, f);
+  let { located: found, external } = await locateFile(svc, ep.repo, f);
+  if (!found && external && (await fetchExternal(svc, ep.repo, f, external))) found = (await locateFile(svc, ep.repo, f)).located;
   if (!found) throw notFound(`${f.groupId}:${f.artifactId}:${f.version} has no file ${f.file} in repository ${ep.repo.name} or its upstreams.`);
   const a = found.asset;
   if (found.repo.id !== ep.repo.id && !isSnapshotVersion(f.version)) {
-    await retainFromUpstream(svc.packages, ep.repo, coordsOf(f.groupId, f.artifactId), found.version).catch((e: Error) =>
-      svc.log.warn({ err: e.message, file: f.file }, 'maven: could not retain an upstream version'),
-    );
+    const src = await svc.packages.versionById(found.versionId);
+    if (src)
+      await retainFromUpstream(svc.packages, ep.repo, coordsOf(f.groupId, f.artifactId), src).catch((e: Error) =>
+        svc.log.warn({ err: e.message, file: f.file }, 'maven: could not retain an upstream version'),
+      );
   }
   if (path.checksum) return sendChecksum(ctx, a[path.checksum], a.created_at);
   const immutable = !f.snapshot || f.snapshot !== 'SNAPSHOT';
@@ -81,7 +151,7 @@ async function serveMetadata(svc: Services, ctx: Context, ep: Endpoint, dirs: st
     doc = await versionMetadata(svc.packages, ep.repo, coordsOf(ver.groupId, ver.artifactId), ver.version);
   } else {
     const art = artifactLevel(dirs);
-    if (art) doc = await artifactMetadata(svc.packages, svc.db, ep.repo, coordsOf(art.groupId, art.artifactId));
+    if (art) doc = await artifactMetadata(svc.packages, svc.db, svc.log, ep.repo, coordsOf(art.groupId, art.artifactId));
   }
   if (!doc) throw notFound(`No maven-metadata.xml at ${dirs.join('/')}/ in repository ${ep.repo.name}: no Published version there.`);
   if (checksum) return sendChecksum(ctx, doc[checksum], doc.lastModified);
