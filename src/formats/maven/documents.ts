@@ -16,7 +16,7 @@ import { isSnapshotVersion, sortMavenVersions } from './version-order.js';
 import { metadataFetcher, metadataKey } from './upstream.js';
 import type { CachedDocument } from '../../core/upstreams.js';
 import type { ExternalLink } from '../../core/chain.js';
-import { byteCache } from '../shared/cache.js';
+import { byteCache } from '../../byte-cache.js';
 
 export const ARTIFACT_DOC = 'artifact';
 const UPLOADS_DOC = 'uploads';
