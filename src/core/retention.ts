@@ -29,10 +29,14 @@ export interface RetainedVersion {
   via?: 'external' | 'upstream';
   /**
    * For formats whose versions hold several files fetched one at a time (a PyPI release's wheels
-   * and sdist): when the version is already retained, the assets it lacks are added to it (an
-   * Updated event), and `prepare` runs again. Without it an existing version is left as it is.
+   * and sdist; Maven's pom, jar, sources, .module, .asc): when the version is already retained
+   * from the same origin, the assets it lacks are added to it (an Updated event), and `prepare`
+   * runs again. A version held from anywhere else gets no file. Without it an existing version is
+   * left as it is.
    */
   addFiles?: boolean;
+  /** false when the format's documents list versions, not files (Maven): an added file then rebuilds none */
+  refreshOnFile?: boolean;
 }
 
 /** Retains `v` in each of `targets` (duplicates ignored); returns the repositories that newly hold it. */
@@ -65,6 +69,12 @@ export async function retain(packages: PackageService, targets: RepositoryWithDo
 /** Adds the assets of `v` that the retained version `existing` lacks (see RetainedVersion.addFiles). */
 async function addFiles(p: PackageTx, existing: VersionRow, v: RetainedVersion): Promise<boolean> {
   if (existing.status !== 'Published' && existing.status !== 'Unlisted') return false;
+  const sameOrigin =
+    existing.origin_type === v.origin.type &&
+    (v.origin.type === 'EXTERNAL'
+      ? existing.entry_external_connection === (v.origin.externalConnection ?? null)
+      : existing.entry_repository === (v.origin.repository ?? null));
+  if (!sameOrigin) return false;
   const have = new Set((await p.assets(existing)).map((a) => a.name));
   const missing = v.assets.filter((a) => !have.has(a.name));
   if (missing.length === 0) return false;
@@ -72,7 +82,7 @@ async function addFiles(p: PackageTx, existing: VersionRow, v: RetainedVersion):
   if (v.prepare) await v.prepare(p, existing);
   const nv = await p.update(existing, {});
   await p.event(nv, { operationType: 'Updated', assetsAdded: missing.length });
-  await p.refresh();
+  if (v.refreshOnFile !== false) await p.refresh();
   return true;
 }
 
@@ -83,7 +93,7 @@ export async function retainFromUpstream(
   coords: Coordinates,
   src: VersionRow,
   prepare?: RetainedVersion['prepare'],
-  addFiles?: boolean,
+  files: Pick<RetainedVersion, 'addFiles' | 'refreshOnFile'> = {},
 ): Promise<void> {
   if (src.status !== 'Published' && src.status !== 'Unlisted') return;
   const assets = await packages.assets(src);
@@ -99,7 +109,7 @@ export async function retainFromUpstream(
       externalConnection: src.entry_external_connection ?? undefined,
     },
     prepare,
-    addFiles,
+    ...files,
   });
 }
 
@@ -125,10 +135,11 @@ export async function ingest(
     /** maps a storing failure (e.g. an integrity mismatch) to what the client sees */
     failure?: (e: unknown) => unknown;
     /**
-     * One file of a version that holds several (PyPI): the single fetch is per file, and a
+     * One file of a version that holds several (PyPI, Maven): the single fetch is per file, and a
      * version already retained gets this file added (RetainedVersion.addFiles).
      */
     addFiles?: boolean;
+    refreshOnFile?: boolean;
   },
 ): Promise<BlobDigests | null> {
   const { link, coords, version } = o;
@@ -166,6 +177,7 @@ export async function ingest(
         prepare: o.prepare,
         via: 'external',
         addFiles: o.addFiles,
+        refreshOnFile: o.refreshOnFile,
       };
       // Not kept when the owner's package blocks upstream versions (then its blob is left to the collector).
       return (await retain(packages, [link.owner], v)).length > 0 ? v : held(link.owner);
@@ -175,91 +187,10 @@ export async function ingest(
   if (!kept) return null;
   // The requesting repository keeps it too, by reference to the same blobs (origin stays EXTERNAL).
   if (!('assets' in kept)) {
-    if (o.requesting.id !== link.owner.id) await retainFromUpstream(packages, o.requesting, coords, kept, o.prepare, o.addFiles);
+    if (o.requesting.id !== link.owner.id) await retainFromUpstream(packages, o.requesting, coords, kept, o.prepare, { addFiles: o.addFiles, refreshOnFile: o.refreshOnFile });
     return (await packages.assets(kept)).find((a) => a.name === o.assetName) ?? null;
   }
   // For the requesting repository the version comes from an upstream repository (the owner).
   if (o.requesting.id !== link.owner.id) await retain(packages, [o.requesting], { ...kept, via: 'upstream' });
   return kept.assets.find((a) => a.name === o.assetName)?.digests ?? null;
-}
-
-/**
- * One file of version `version` brought in from an external connection, for formats whose versions
- * hold several files fetched one at a time (Maven: pom, jar, sources, .module, .asc). Once across
- * requests and replicas per file: `open` streams the file (failing before its end when it does not
- * match the upstream's checksum), the bytes go to the blob store, and the file joins the version in
- * the connection's owner and in the requesting repository, creating the version (origin EXTERNAL)
- * where it is not held yet. A version those repositories hold from anywhere else (published there,
- * or through another connection) gets no file from this one. Nothing is kept when a step fails.
- */
-export async function ingestAsset(
-  packages: PackageService,
-  o: {
-    link: ExternalLink;
-    requesting: RepositoryWithDomain;
-    coords: Coordinates;
-    version: string;
-    assetName: string;
-    metadata: Record<string, unknown>;
-    maxBytes: number;
-    open: (client: UpstreamClient) => Promise<Readable>;
-    failure?: (e: unknown) => unknown;
-    /** false when the format's documents list versions, not files: a file added to a held version then rebuilds none */
-    refreshOnFile?: boolean;
-  },
-): Promise<void> {
-  const { link, coords, version, assetName } = o;
-  const refreshOnFile = o.refreshOnFile ?? true;
-  const key = `ingest|${link.owner.domain_id}|${link.connection}|${coords.format}|${coords.namespace}|${coords.name}|${version}|${assetName}`;
-  const held = async (repo: RepositoryWithDomain) => {
-    const pkg = await packages.findPackage(repo, coords);
-    const v = pkg ? await packages.version(pkg, version) : null;
-    const a = v ? (await packages.assets(v)).find((x) => x.name === assetName) : undefined;
-    return a ? { sha256: a.sha256, sha1: a.sha1, md5: a.md5, sha512: a.sha512, size: Number(a.size) } : null;
-  };
-  const origin = { type: 'EXTERNAL' as const, externalConnection: link.connection };
-  const digests = await packages.upstreams.once(
-    key,
-    async () => {
-      const have = await held(link.owner);
-      if (have) return have;
-      let d: BlobDigests;
-      try {
-        d = await packages.storeBlob(link.owner.domain_id, await o.open(packages.upstreams.client(link.connection)), { maxBytes: o.maxBytes });
-      } catch (e) {
-        throw o.failure ? o.failure(e) : e;
-      }
-      await addExternalAsset(packages, link.owner, o.coords, version, o.metadata, origin, assetName, d, refreshOnFile);
-      return d;
-    },
-    async () => held(link.owner),
-  );
-  if (o.requesting.id !== link.owner.id) await addExternalAsset(packages, o.requesting, coords, version, o.metadata, origin, assetName, digests, refreshOnFile);
-}
-
-/** Adds one fetched file to `version` in `repo` (creating the version), unless origin controls or another origin say no. */
-async function addExternalAsset(
-  packages: PackageService,
-  repo: RepositoryWithDomain,
-  coords: Coordinates,
-  version: string,
-  metadata: Record<string, unknown>,
-  origin: { type: 'EXTERNAL'; externalConnection: string },
-  assetName: string,
-  d: BlobDigests,
-  refreshOnFile: boolean,
-): Promise<void> {
-  await packages.inPackage(repo, coords, 'upstream', async (p) => {
-    if (p.requirePkg().origin_upstream === 'BLOCK') return;
-    let v = await p.version(version);
-    const created = !v;
-    if (!v) v = await p.createVersion({ version, status: 'Published', metadata, origin });
-    if (!v) return;
-    if (v.origin_type !== 'EXTERNAL' || v.entry_external_connection !== origin.externalConnection) return;
-    if (v.status !== 'Published' && v.status !== 'Unlisted') return;
-    if (!(await p.addAsset(v, assetName, d))) return;
-    const nv = await p.update(v, {});
-    await p.event(nv, { operationType: created ? 'Created' : 'Updated', assetsAdded: 1, statusChanged: created });
-    if (created || refreshOnFile) await p.refresh();
-  });
 }

@@ -19,7 +19,7 @@ import { artifactMetadata, coordsOf, versionMetadata, type RenderedDocument } fr
 import { asDownload, SANDBOX_CSP } from '../shared/download.js';
 import { contentTypeFor, notModified, setFileHeaders } from './http.js';
 import { artifactLevel, versionLevel, type Algo, type ArtifactFile, type MavenPath } from './layout.js';
-import { ingestAsset, retainFromUpstream } from '../../core/retention.js';
+import { ingest, retainFromUpstream } from '../../core/retention.js';
 import type { ExternalLink } from '../../core/chain.js';
 import { UpstreamError } from '../../upstream/client.js';
 import { ChecksumMismatch, fetchVerified, missingKey, UpstreamNotFound, upstreamFilePath } from './upstream.js';
@@ -80,7 +80,7 @@ async function fetchExternal(svc: Services, repo: RepositoryWithDomain, f: Artif
   const upstreams = svc.packages.upstreams;
   if (await upstreams.missing(link.connection, missingKey(path))) return false;
   try {
-    await ingestAsset(svc.packages, {
+    await ingest(svc.packages, {
       link,
       requesting: repo,
       coords: coordsOf(f.groupId, f.artifactId),
@@ -89,6 +89,7 @@ async function fetchExternal(svc: Services, repo: RepositoryWithDomain, f: Artif
       metadata: {},
       maxBytes: svc.config.maxUploadBytes,
       open: (client) => fetchVerified(client, path),
+      addFiles: true, // pom, jar, sources... each fetched when asked for
       refreshOnFile: false, // maven-metadata.xml lists versions, not files
       failure: (e) => {
         if (e instanceof ChecksumMismatch)

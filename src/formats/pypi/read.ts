@@ -61,7 +61,7 @@ async function findFile(svc: Services, ep: Endpoint, project: string, version: s
 async function keepFromUpstream(svc: Services, ep: Endpoint, project: string, fromRepositoryId: number, row: PypiFileRow): Promise<void> {
   try {
     const src = await svc.packages.versionById(Number(row.version_id));
-    if (src) await retainFromUpstream(svc.packages, ep.repo, coordsOf(project), src, copyFilesFrom(fromRepositoryId, project), true);
+    if (src) await retainFromUpstream(svc.packages, ep.repo, coordsOf(project), src, copyFilesFrom(fromRepositoryId, project), { addFiles: true });
   } catch (e) {
     svc.log.warn({ project, err: (e as Error).message }, 'retention from an upstream repository failed');
   }
