@@ -31,6 +31,7 @@ export interface Config {
   root: { accountId?: string; accessKeyId?: string; secretAccessKey?: string };
   externalUrls: Record<string, string>; // 'public:npmjs' -> URL, from HOARD_EXTERNAL_<NAME>_URL
   externalAuth: Record<string, string>; // 'public:npmjs' -> Authorization header value, from HOARD_EXTERNAL_<NAME>_AUTH
+  externalOrigins: Record<string, string[]>; // 'public:pypi' -> other origins its documents may point files at, from HOARD_EXTERNAL_<NAME>_ORIGINS
   upstreamMetadataTtlMs: number; // how long an upstream document is served before it is revalidated
   upstreamNegativeTtlMs: number; // how long an upstream 404 is remembered
   upstreamConnectTimeoutMs: number;
@@ -117,6 +118,26 @@ export function loadConfig(env: Env = process.env): Config {
     // "Bearer <token>" / "Basic <base64>" as given; "user:password" becomes Basic.
     externalAuth[externalConnectionName(m[1])] = /^[A-Za-z]+ \S/.test(v) ? v : `Basic ${Buffer.from(v).toString('base64')}`;
   }
+  const externalOrigins: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(e)) {
+    const m = /^HOARD_EXTERNAL_([A-Z0-9_]+)_ORIGINS$/.exec(k);
+    if (!m || !v) continue;
+    externalOrigins[externalConnectionName(m[1])] = v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)
+      .map((x) => {
+        let u: URL;
+        try {
+          u = new URL(x);
+        } catch {
+          throw new ConfigError(`${k}: not a URL: ${x}`);
+        }
+        if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.pathname !== '/' || u.search || u.username)
+          throw new ConfigError(`${k}: give origins only (scheme://host[:port], comma-separated), not ${x}`);
+        return u.origin;
+      });
+  }
 
   return {
     host,
@@ -136,6 +157,7 @@ export function loadConfig(env: Env = process.env): Config {
     root,
     externalUrls,
     externalAuth,
+    externalOrigins,
     upstreamMetadataTtlMs: int(e, 'HOARD_UPSTREAM_METADATA_TTL_S', 300, 0, 30 * 24 * 3600) * 1000,
     upstreamNegativeTtlMs: int(e, 'HOARD_UPSTREAM_NEGATIVE_TTL_S', 60, 0, 24 * 3600) * 1000,
     upstreamConnectTimeoutMs: int(e, 'HOARD_UPSTREAM_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),

@@ -74,6 +74,7 @@ async function buildOnDb(
     {
       urls: config.externalUrls,
       auth: config.externalAuth,
+      origins: config.externalOrigins,
       metadataTtlMs: config.upstreamMetadataTtlMs,
       negativeTtlMs: config.upstreamNegativeTtlMs,
       connectTimeoutMs: config.upstreamConnectTimeoutMs,

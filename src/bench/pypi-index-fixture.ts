@@ -61,11 +61,32 @@ export class PypiIndexFixture {
   /** projects (normalized) served only as HTML, whatever the client accepts */
   readonly htmlOnly = new Set<string>();
   private server!: http.Server;
+  private filesServer: http.Server | null = null;
   private readonly sockets = new Set<Socket>();
   port = 0;
+  /** a second port the pages point files at (another origin, as a public index serves its files from another host); 0 = none */
+  filesPort = 0;
+  /** the Authorization header of every request, and whether it came to the files port */
+  readonly authorizations: { files: boolean; authorization: string | undefined }[] = [];
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Where the pages say files are: the files port's origin once serveFilesElsewhere() ran. */
+  get filesUrl(): string {
+    return this.filesPort ? `http://127.0.0.1:${this.filesPort}` : this.url;
+  }
+
+  /** Serves files from a second port too, and points the pages' file URLs there (absolute in HTML as well). */
+  async serveFilesElsewhere(): Promise<void> {
+    this.filesServer = http.createServer((req, res) => void this.handle(req, res));
+    this.filesServer.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => this.filesServer!.listen(0, '127.0.0.1', resolve));
+    this.filesPort = (this.filesServer.address() as AddressInfo).port;
   }
 
   /** The simple index URL (what pip's --index-url and HOARD_EXTERNAL_PYPI_URL take). */
@@ -89,6 +110,8 @@ export class PypiIndexFixture {
   async stop(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.filesServer) await new Promise<void>((resolve) => this.filesServer!.close(() => resolve()));
+    this.filesServer = null;
   }
 
   async restart(): Promise<void> {
@@ -166,7 +189,7 @@ export class PypiIndexFixture {
     const files = [...p.files.values()].map((f) => {
       const o: Record<string, unknown> = {
         filename: f.filename,
-        url: `${this.url}/files/${project}/${encodeURIComponent(f.filename)}`,
+        url: `${this.filesUrl}/files/${project}/${encodeURIComponent(f.filename)}`,
         hashes: { sha256: f.sha256 },
         'requires-python': f.requiresPython,
         size: f.bytes.length,
@@ -174,7 +197,7 @@ export class PypiIndexFixture {
         yanked: f.yanked === null ? false : f.yanked,
       };
       if (f.metadata) o['core-metadata'] = o['dist-info-metadata'] = { sha256: sha256(f.metadata) };
-      o.provenance = f.provenance ? `${this.url}/files/${project}/${encodeURIComponent(f.filename)}.provenance` : null;
+      o.provenance = f.provenance ? `${this.filesUrl}/files/${project}/${encodeURIComponent(f.filename)}.provenance` : null;
       return o;
     });
     const versions = [...new Set([...p.files.keys()].map((f) => versionOf(f)))];
@@ -185,12 +208,13 @@ export class PypiIndexFixture {
   htmlPage(project: string): string {
     const p = this.projects.get(project)!;
     const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    const files = this.filesPort ? `${this.filesUrl}/files` : '../../files';
     const links = [...p.files.values()].map((f) => {
-      let a = `<a href="../../files/${project}/${encodeURIComponent(f.filename)}#sha256=${f.sha256}"`;
+      let a = `<a href="${files}/${project}/${encodeURIComponent(f.filename)}#sha256=${f.sha256}"`;
       if (f.requiresPython) a += ` data-requires-python="${esc(f.requiresPython)}"`;
       if (f.metadata) a += ` data-dist-info-metadata="sha256=${sha256(f.metadata)}" data-core-metadata="sha256=${sha256(f.metadata)}"`;
       if (f.yanked !== null) a += f.yanked === true ? ' data-yanked' : ` data-yanked="${esc(f.yanked)}"`;
-      if (f.provenance) a += ` data-provenance="../../files/${project}/${encodeURIComponent(f.filename)}.provenance"`;
+      if (f.provenance) a += ` data-provenance="${files}/${project}/${encodeURIComponent(f.filename)}.provenance"`;
       return `    ${a}>${esc(f.filename)}</a><br/>\n`;
     });
     return (
@@ -203,6 +227,7 @@ export class PypiIndexFixture {
     const path = (req.url ?? '/').split('?')[0];
     const key = `${req.method} ${path}`;
     this.hits.set(key, (this.hits.get(key) ?? 0) + 1);
+    this.authorizations.push({ files: this.filesPort !== 0 && req.socket.localPort === this.filesPort, authorization: req.headers.authorization });
     if (this.mode === 'stall') return; // never answers; the socket stays open until stop()
     if (this.mode === 'down') {
       req.socket.destroy();

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../store/db.js';
 import { upstreamStore, type UpstreamDocumentRow } from '../store/upstream.js';
-import { UpstreamClient, type UpstreamMetrics, type UpstreamSettings } from '../upstream/client.js';
+import { UpstreamClient, envName, type UpstreamMetrics, type UpstreamSettings } from '../upstream/client.js';
 import { HoardError, badGateway } from '../errors.js';
 import { byteCache } from '../byte-cache.js';
 
@@ -15,6 +15,8 @@ export interface UpstreamsConfig {
   urls: Record<string, string>;
   /** connection name -> Authorization header value (HOARD_EXTERNAL_<NAME>_AUTH) */
   auth: Record<string, string>;
+  /** connection name -> other origins its documents may point files at (HOARD_EXTERNAL_<NAME>_ORIGINS) */
+  origins?: Record<string, string[]>;
   metadataTtlMs: number;
   negativeTtlMs: number;
   connectTimeoutMs: number;
@@ -61,6 +63,7 @@ export class Upstreams {
         name,
         url,
         authorization: config.auth[name],
+        otherOrigins: config.origins?.[name],
         connectTimeoutMs: config.connectTimeoutMs,
         readTimeoutMs: config.readTimeoutMs,
         retries: 2,
@@ -75,8 +78,7 @@ export class Upstreams {
   client(connection: string): UpstreamClient {
     const c = this.clients.get(connection);
     if (!c) {
-      const env = `HOARD_EXTERNAL_${connection.replace(/^public:/, '').replace(/-/g, '_').toUpperCase()}_URL`;
-      throw badGateway(`The external connection ${connection} is not available on this server (${env} is not set).`);
+      throw badGateway(`The external connection ${connection} is not available on this server (${envName(connection, 'URL')} is not set).`);
     }
     return c;
   }

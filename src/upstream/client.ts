@@ -15,6 +15,11 @@ export interface UpstreamSettings {
   url: string;
   /** value of the Authorization header sent upstream (HOARD_EXTERNAL_<NAME>_AUTH), if any */
   authorization?: string;
+  /**
+   * other origins the upstream's documents may point files at (HOARD_EXTERNAL_<NAME>_ORIGINS: a
+   * public index serving its files from another host); the authorization is never sent there
+   */
+  otherOrigins?: string[];
   connectTimeoutMs: number;
   /** for the response headers, and for each gap between body chunks */
   readTimeoutMs: number;
@@ -48,6 +53,10 @@ export interface UpstreamMetrics {
   request(connection: string, outcome: string, seconds: number): void;
 }
 
+/** The setting of a connection: public:maven-central, 'URL' -> HOARD_EXTERNAL_MAVEN_CENTRAL_URL. */
+export const envName = (connection: string, what: 'URL' | 'AUTH' | 'ORIGINS') =>
+  `HOARD_EXTERNAL_${connection.replace(/^public:/, '').replace(/-/g, '_').toUpperCase()}_${what}`;
+
 const RETRY_STATUSES = new Set([500, 502, 503, 504, 429]);
 
 export class UpstreamClient {
@@ -79,11 +88,16 @@ export class UpstreamClient {
     return Date.now() < this.offlineUntil;
   }
 
-  /** `path` is relative to the base URL (no leading slash needed), or an absolute URL on the same origin. */
+  /** `path` is relative to the base URL (no leading slash needed), or an absolute URL on its origin or one of `otherOrigins`. */
   resolve(path: string): string {
     if (/^https?:\/\//i.test(path)) {
       const u = new URL(path);
-      if (u.origin !== this.origin) throw new UpstreamError(this.name, 'bad-status', `${this.name} pointed at another host (${u.origin}); only ${this.origin} is fetched.`);
+      if (u.origin !== this.origin && !this.settings.otherOrigins?.includes(u.origin))
+        throw new UpstreamError(
+          this.name,
+          'bad-status',
+          `${this.name} pointed at another host (${u.origin}); only ${[this.origin, ...(this.settings.otherOrigins ?? [])].join(', ')} is fetched (add it to ${envName(this.name, 'ORIGINS')} if it is the upstream's own file host).`,
+        );
       return u.toString();
     }
     return `${this.settings.url}/${path.replace(/^\/+/, '')}`;
@@ -117,7 +131,8 @@ export class UpstreamClient {
     if (opts.accept) headers.accept = opts.accept;
     if (opts.etag) headers['if-none-match'] = opts.etag;
     else if (opts.lastModified) headers['if-modified-since'] = opts.lastModified;
-    if (this.settings.authorization) headers.authorization = this.settings.authorization;
+    // The upstream's credentials go to its own origin only, never to a file host it points at.
+    if (this.settings.authorization && new URL(url).origin === this.origin) headers.authorization = this.settings.authorization;
     if (opts.contentType) headers['content-type'] = opts.contentType;
     if (opts.contentEncoding) headers['content-encoding'] = opts.contentEncoding;
     let lastError: UpstreamError | null = null;
