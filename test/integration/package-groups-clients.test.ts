@@ -2,12 +2,11 @@
 // a package that exists only in the external (fixture) npm registry does not install while a
 // package outside the group does; INTERNAL_UPSTREAM limits which repositories read through to an
 // upstream repository; with PUBLISH=ALLOW_SPECIFIC_REPOSITORIES [internal], `npm
-// publish`, `twine upload` and Maven's deploy PUTs pass into internal and are refused in scratch,
+// publish`, `twine upload` and `mvn deploy` pass into internal and are refused in scratch,
 // each client showing a message that names the group and the restriction.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AssociateExternalConnectionCommand,
@@ -20,6 +19,7 @@ import {
 import { startHoard, tempHome, type TestHoard } from '../support/hoard.js';
 import { NpmUpstreamFixture } from '../../src/bench/npm-registry-fixture.js';
 import { Client, out, project, removeTemp, setupDomain, tmpDir, writePackage } from './npm-support.js';
+import { HAVE_MVN, localRepoCopy, missingPlugins, mvn, pluginManagement, tail } from '../support/maven.js';
 import { baseEnv, buildProject, findPythonTools, run, writeProject, type PythonTools } from '../support/python.js';
 
 const DOMAIN = 'guarded';
@@ -164,39 +164,42 @@ describe('package-group origin controls with real clients', () => {
     }
   });
 
-  it('the same for a Maven group: the deploy PUTs Maven makes pass into internal and are refused in scratch', async () => {
-    await group('/maven/com.acme~', { PUBLISH: 'ALLOW_SPECIFIC_REPOSITORIES' }, ['internal']);
-    const auth = `Basic ${Buffer.from(`aws:${token}`).toString('base64')}`;
-    const base = async (repository: string) =>
-      (await h.sdk().send(new GetRepositoryEndpointCommand({ domain: DOMAIN, repository, format: 'maven' }))).repositoryEndpoint!;
-    const jar = Buffer.from('PK fake jar for the group test');
-    const pom = `<?xml version="1.0" encoding="UTF-8"?>\n<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion><groupId>com.acme.tools</groupId><artifactId>core</artifactId><version>1.0.0</version></project>\n`;
-    const deploy = async (repository: string) => {
-      const root = `${await base(repository)}com/acme/tools/core/1.0.0/`;
-      const statuses: number[] = [];
-      let message = '';
-      // As Maven 3.8's deployer: the jar, then the pom, each followed by its .sha1 and .md5.
-      for (const [file, body] of [['core-1.0.0.jar', jar], ['core-1.0.0.pom', pom]] as const) {
-        for (const [suffix, content] of [
-          ['', body],
-          ['.sha1', createHash('sha1').update(body).digest('hex')],
-          ['.md5', createHash('md5').update(body).digest('hex')],
-        ] as const) {
-          const r = await fetch(root + file + suffix, { method: 'PUT', body: content, headers: { authorization: auth, 'user-agent': 'Apache-Maven/3.8.7' } });
-          statuses.push(r.status);
-          if (r.status >= 400 && !message) message = await r.text();
-          if (r.status >= 400) return { statuses, message };
-        }
+  it.skipIf(!HAVE_MVN || missingPlugins(['maven-install-plugin', 'maven-deploy-plugin']).length > 0)(
+    'the same for a Maven group: mvn deploy passes into internal and is refused in scratch, naming the group',
+    async () => {
+      await group('/maven/com.acme~', { PUBLISH: 'ALLOW_SPECIFIC_REPOSITORIES' }, ['internal']);
+      const work = mkdtempSync(path.join(os.tmpdir(), 'hoard-groups-mvn-'));
+      try {
+        const home = path.join(work, 'home');
+        mkdirSync(home);
+        const settings = path.join(work, 'settings.xml');
+        writeFileSync(
+          settings,
+          `<settings><servers><server><id>hoard</id><username>aws</username><password>${token}</password></server></servers></settings>\n`,
+        );
+        // A pom-packaged project: deploy needs only the install and deploy plugins, no compiler.
+        writeFileSync(
+          path.join(work, 'pom.xml'),
+          `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion><groupId>com.acme.tools</groupId>` +
+            `<artifactId>core</artifactId><version>1.0.0</version><packaging>pom</packaging><build>${pluginManagement()}</build></project>\n`,
+        );
+        const repo = localRepoCopy(work);
+        const deploy = async (repository: string) => {
+          const url = (await h.sdk().send(new GetRepositoryEndpointCommand({ domain: DOMAIN, repository, format: 'maven' }))).repositoryEndpoint!;
+          return mvn({ cwd: work, home, settings, repo, args: ['deploy', `-DaltDeploymentRepository=hoard::${url}`] });
+        };
+        const ok = await deploy('internal');
+        expect(ok.ok, tail(ok.out)).toBe(true);
+        expect(await stored('internal', 'maven', 'com.acme.tools', 'core')).toBe(true);
+        const refused = await deploy('scratch');
+        expect(refused.ok).toBe(false);
+        expect(flat(refused.out)).toContain(
+          'Publishing com.acme.tools:core to repository scratch is not allowed: package group /maven/com.acme~ sets PUBLISH to ALLOW_SPECIFIC_REPOSITORIES; scratch is not on its allowed repositories list.',
+        );
+        expect(await stored('scratch', 'maven', 'com.acme.tools', 'core')).toBe(false);
+      } finally {
+        rmSync(work, { recursive: true, force: true });
       }
-      return { statuses, message };
-    };
-    const ok = await deploy('internal');
-    expect(ok.statuses.every((s) => s === 201), JSON.stringify(ok)).toBe(true);
-    const refused = await deploy('scratch');
-    expect(refused.statuses).toEqual([403]);
-    expect(refused.message).toContain(
-      'Publishing com.acme.tools:core to repository scratch is not allowed: package group /maven/com.acme~ sets PUBLISH to ALLOW_SPECIFIC_REPOSITORIES; scratch is not on its allowed repositories list.',
-    );
-    expect(await stored('scratch', 'maven', 'com.acme.tools', 'core')).toBe(false);
-  });
+    },
+  );
 });
