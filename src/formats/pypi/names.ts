@@ -2,10 +2,11 @@
 // PEP 503 normalization, PEP 440 versions (through @renovatebot/pep440), PEP 427 wheel names,
 // PEP 625 sdist names and the older sdist names setuptools still writes (`my-pkg-1.0.tar.gz`).
 import * as pep440 from '@renovatebot/pep440';
+import { normalizedName } from '../../core/package-group-pattern.js';
 
-/** PEP 503: lowercase, every run of `-`, `_`, `.` becomes one `-`. */
+/** PEP 503: lowercase, every run of `-`, `_`, `.` becomes one `-` (core's, which package groups match on). */
 export function normalize(name: string): string {
-  return name.replace(/[-_.]+/g, '-').toLowerCase();
+  return normalizedName('pypi', name);
 }
 
 const VALID_NAME = /^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i;
