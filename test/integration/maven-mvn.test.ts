@@ -4,9 +4,9 @@
 // Plugins come from the machine's local repository (a hard-linked copy per run, so nothing
 // outside the test changes); every plugin version is pinned to one that repository holds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -16,40 +16,14 @@ import {
   GetRepositoryEndpointCommand,
 } from '@aws-sdk/client-codeartifact';
 import { cliEnv, startHoard, tempHome, type TestHoard } from '../support/hoard.js';
+import { HAVE_MVN, M2, localRepoCopy, missingPlugins, pluginManagement } from '../support/maven.js';
 
-const M2 = path.join(os.homedir(), '.m2', 'repository');
-const HAVE_MVN = spawnSync('mvn', ['-v'], { encoding: 'utf8' }).status === 0;
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-// Versions present in the machine's local repository (Maven 3.8's defaults are not all there).
-const PLUGINS: Record<string, string> = {
-  'maven-clean-plugin': '3.3.2',
-  'maven-resources-plugin': '3.3.1',
-  'maven-compiler-plugin': '3.11.0',
-  'maven-surefire-plugin': '3.2.5',
-  'maven-jar-plugin': '3.4.1',
-  'maven-install-plugin': '3.1.1',
-  'maven-deploy-plugin': '3.1.1',
-  'maven-site-plugin': '3.12.1',
-};
-
 // Without network, plugins can only come from the local repository: skip (loudly) where it lacks them.
-const MISSING = HAVE_MVN
-  ? Object.entries(PLUGINS).filter(([a, v]) => !existsSync(path.join(M2, 'org/apache/maven/plugins', a, v, `${a}-${v}.jar`)))
-  : [];
+const MISSING = missingPlugins();
 if (!HAVE_MVN) console.warn('maven-mvn.test: mvn is not installed; skipping the real-Maven tests');
-if (MISSING.length) console.warn(`maven-mvn.test: ${M2} lacks ${MISSING.map(([a, v]) => `${a}:${v}`).join(', ')}; skipping`);
-
-function localRepoCopy(dir: string): string {
-  const dest = path.join(dir, 'repo');
-  // Hard links are instant and share nothing Maven rewrites (it adds files; it does not edit these).
-  const r = spawnSync('cp', ['-al', M2, dest]);
-  if (r.status !== 0) {
-    rmSync(dest, { recursive: true, force: true });
-    cpSync(M2, dest, { recursive: true });
-  }
-  return dest;
-}
+if (MISSING.length) console.warn(`maven-mvn.test: ${M2} lacks ${MISSING.join(', ')}; skipping`);
 
 interface Project {
   groupId: string;
@@ -68,11 +42,6 @@ const depXml = (coord: string) => {
   const [g, a, v, c] = coord.split(':');
   return `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version>${c ? `<classifier>${c}</classifier>` : ''}</dependency>`;
 };
-
-const pluginManagement = () =>
-  `<pluginManagement><plugins>${Object.entries(PLUGINS)
-    .map(([a, v]) => `<plugin><groupId>org.apache.maven.plugins</groupId><artifactId>${a}</artifactId><version>${v}</version></plugin>`)
-    .join('')}</plugins></pluginManagement>`;
 
 function writeProject(dir: string, artifactId: string, p: Project): void {
   const modules = Object.keys(p.modules);

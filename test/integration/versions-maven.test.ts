@@ -2,9 +2,8 @@
 // pom, checksums, then maven-metadata.xml), inspected through the SDK (pom fields, dependency
 // scopes), then unlisted (the real mvn stops resolving the version from a range), restored, and
 // copied to a second repository that the real mvn resolves from.
-import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,15 +21,9 @@ import {
   type CodeartifactClient,
 } from '@aws-sdk/client-codeartifact';
 import { startHoard, type TestHoard } from '../support/hoard.js';
+import { HAVE_MVN, localRepoCopy, mvn as runMvn, pluginManagement } from '../support/maven.js';
 import { makeZip } from '../support/pypi-fixtures.js';
 
-const M2 = path.join(os.homedir(), '.m2', 'repository');
-const HAVE_MVN = spawnSync('mvn', ['-v'], { encoding: 'utf8' }).status === 0;
-// Plugin versions the machine's local repository holds complete (as in maven-mvn.test.ts).
-const PLUGINS = `<pluginManagement><plugins>
-<plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-resources-plugin</artifactId><version>3.3.1</version></plugin>
-<plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-compiler-plugin</artifactId><version>3.11.0</version></plugin>
-</plugins></pluginManagement>`;
 const hex = (algo: string, b: Buffer | string) => createHash(algo).update(b).digest('hex');
 
 const pom = (version: string) => `<?xml version="1.0" encoding="UTF-8"?>
@@ -100,21 +93,10 @@ describe.skipIf(!HAVE_MVN)('control plane over Maven packages', () => {
       `<settings><servers><server><id>hoard</id><username>aws</username><password>${token}</password></server></servers>
 <mirrors><mirror><id>hoard</id><mirrorOf>*</mirrorOf><url>${endpoint[repoName]}</url></mirror></mirrors></settings>`,
     );
-    const local = mkdtempSync(path.join(work, 'm2-'));
-    const repo = path.join(local, 'repo');
     // Plugins come from the machine's local repository (hard-linked); com/acme never is there.
-    if (spawnSync('cp', ['-al', M2, repo]).status !== 0) cpSync(M2, repo, { recursive: true });
+    const repo = localRepoCopy(mkdtempSync(path.join(work, 'm2-')));
     rmSync(path.join(repo, 'com', 'acme'), { recursive: true, force: true });
-    return new Promise((resolve, reject) => {
-      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, MAVEN_OPTS: '-Xmx384m' };
-      if (process.env.JAVA_HOME) env.JAVA_HOME = process.env.JAVA_HOME;
-      const child = spawn('mvn', ['-B', '-s', settings, `-Dmaven.repo.local=${repo}`, ...args], { cwd: work, env });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ ok: code === 0, out, repo }));
-    });
+    return runMvn({ cwd: work, home: work, settings, repo, args }).then((r) => ({ ...r, repo }));
   }
   /** Compiles a consumer that depends on com.acme:core by range; returns the version mvn downloaded. */
   async function resolveRange(repoName: string, range: string) {
@@ -124,7 +106,7 @@ describe.skipIf(!HAVE_MVN)('control plane over Maven packages', () => {
 <groupId>com.example</groupId><artifactId>consumer</artifactId><version>1</version>
 <properties><maven.compiler.release>17</maven.compiler.release><project.build.sourceEncoding>UTF-8</project.build.sourceEncoding></properties>
 <dependencies><dependency><groupId>com.acme</groupId><artifactId>core</artifactId><version>${range}</version></dependency></dependencies>
-<build>${PLUGINS}</build></project>`,
+<build>${pluginManagement()}</build></project>`,
     );
     mkdirSync(path.join(work, 'src/main/java/com/example'), { recursive: true });
     writeFileSync(path.join(work, 'src/main/java/com/example/Main.java'), 'package com.example;\npublic class Main {}\n');
