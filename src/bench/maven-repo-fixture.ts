@@ -7,8 +7,8 @@
 // bytes (the checksum files still describe the true ones); it counts every request.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
+import { FixtureServer } from './fixture-server.js';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -34,7 +34,7 @@ export interface FixtureArtifact {
 
 const CHECKSUM = /\.(md5|sha1|sha256|sha512)$/;
 
-export class MavenRepoFixture {
+export class MavenRepoFixture extends FixtureServer {
   /** files by path below the root (no leading slash) */
   readonly files = new Map<string, Buffer>();
   /** local repositories served from disk for paths not in `files` */
@@ -50,35 +50,6 @@ export class MavenRepoFixture {
   checksumsFor: (path: string) => string[] = (p) => (p.endsWith('.asc') ? [] : ['sha1', 'md5']);
   /** a status forced for a path (401, 403, 410, 500...) */
   readonly statusFor = new Map<string, number>();
-  private server!: http.Server;
-  private sockets = new Set<Socket>();
-  port = 0;
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async start(port = 0): Promise<this> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-    return this;
-  }
-
-  /** Closes the listener and every connection: the upstream is down (connections refused). */
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  /** Listens again on the same port. */
-  async restart(): Promise<void> {
-    await this.start(this.port);
-  }
 
   count(p: string, method = 'GET'): number {
     return this.hits.get(`${method} /${p.replace(/^\//, '')}`) ?? 0;
@@ -181,7 +152,7 @@ export class MavenRepoFixture {
     return [...set].sort(compareLoosely);
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const urlPath = (req.url ?? '/').split('?')[0];
     const key = `${req.method} ${urlPath}`;
     this.hits.set(key, (this.hits.get(key) ?? 0) + 1);

@@ -4,8 +4,8 @@
 // abbreviated documents, search, the bulk advisory and attestation endpoints. It can go down,
 // stall, answer 500, and serve corrupted tarball bytes; it counts every request.
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
+import { FixtureServer } from './fixture-server.js';
 import { gzipSync } from 'node:zlib';
 import semver from 'semver';
 import tarStream from 'tar-stream';
@@ -37,7 +37,7 @@ interface StoredPackage {
   rev: number;
 }
 
-export class NpmUpstreamFixture {
+export class NpmUpstreamFixture extends FixtureServer {
   readonly packages = new Map<string, StoredPackage>();
   /** requests seen, by "METHOD path" */
   readonly hits = new Map<string, number>();
@@ -51,35 +51,6 @@ export class NpmUpstreamFixture {
   searchable = true;
   /** when set, every request without exactly this Authorization header answers 401 (a private upstream) */
   authorization: string | null = null;
-  private server!: http.Server;
-  private sockets = new Set<Socket>();
-  port = 0;
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async start(port = 0): Promise<this> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-    return this;
-  }
-
-  /** Closes the listener and every connection: the upstream is down (connections refused). */
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  /** Listens again on the same port. */
-  async restart(): Promise<void> {
-    await this.start(this.port);
-  }
 
   count(path: string, method = 'GET'): number {
     return this.hits.get(`${method} ${path}`) ?? 0;
@@ -162,7 +133,7 @@ export class NpmUpstreamFixture {
       : { _id: p.name, _rev: `${p.rev}-fixture`, name: p.name, 'dist-tags': p.tags, versions, time, readme: `# ${p.name}\n` };
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     const key = `${req.method} ${path}`;
     this.hits.set(key, (this.hits.get(key) ?? 0) + 1);
@@ -180,14 +151,14 @@ export class NpmUpstreamFixture {
     }
     if (path === '/-/v1/search') {
       if (!this.searchable) return send(res, 404, { error: 'not found' });
-      const text = new URL(req.url!, 'http://x').searchParams.get('text') ?? '';
+      const text = new URL(req.url!, this.url).searchParams.get('text') ?? '';
       const objects = [...this.packages.values()]
         .filter((p) => p.name.includes(text))
         .map((p) => ({ package: { name: p.name, version: p.tags.latest, description: `${p.name} fixture`, date: p.modified }, score: { final: 1 } }));
       return send(res, 200, { objects, total: objects.length, time: new Date().toUTCString() });
     }
     const att = /^\/-\/npm\/v1\/attestations\/(.+)@([^@/]+)$/.exec(decodeURIComponent(path));
-    if (att) return send(res, 200, { attestations: [{ predicateType: 'https://slsa.dev/provenance/v1', bundle: { fixture: `${att[1]}@${att[2]}` } }] });
+    if (att) return send(res, 200, { attestations: [{ predicateType: 'fixture-provenance/v1', bundle: { fixture: `${att[1]}@${att[2]}` } }] });
     if (path === '/-/npm/v1/keys') return send(res, 200, { keys: [{ keyid: 'fixture-key', key: 'AAAA' }] });
     const tgz = /^\/((?:@[^/]+\/)?[^/@]+)\/-\/(.+\.tgz)$/.exec(decodeURIComponent(path));
     if (tgz) {

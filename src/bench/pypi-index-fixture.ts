@@ -5,8 +5,8 @@
 // `.metadata` files, PEP 700 size and upload-time, PEP 592 yanks, PEP 740 provenance and ETags.
 // It can go down, stall, and serve corrupted file bytes; it counts every request.
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
+import { FixtureServer } from './fixture-server.js';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
 import yauzl from 'yauzl';
@@ -52,7 +52,7 @@ interface FixtureProject {
 
 export const normalizeName = (name: string) => name.replace(/[-_.]+/g, '-').toLowerCase();
 
-export class PypiIndexFixture {
+export class PypiIndexFixture extends FixtureServer {
   readonly projects = new Map<string, FixtureProject>();
   /** requests seen, by "METHOD path" */
   readonly hits = new Map<string, number>();
@@ -60,18 +60,10 @@ export class PypiIndexFixture {
   mode: PypiFixtureMode = 'up';
   /** projects (normalized) served only as HTML, whatever the client accepts */
   readonly htmlOnly = new Set<string>();
-  private server!: http.Server;
-  private filesServer: http.Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
   /** a second port the pages point files at (another origin, as a public index serves its files from another host); 0 = none */
   filesPort = 0;
   /** the Authorization header of every request, and whether it came to the files port */
   readonly authorizations: { files: boolean; authorization: string | undefined }[] = [];
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
 
   /** Where the pages say files are: the files port's origin once serveFilesElsewhere() ran. */
   get filesUrl(): string {
@@ -80,42 +72,12 @@ export class PypiIndexFixture {
 
   /** Serves files from a second port too, and points the pages' file URLs there (absolute in HTML as well). */
   async serveFilesElsewhere(): Promise<void> {
-    this.filesServer = http.createServer((req, res) => void this.handle(req, res));
-    this.filesServer.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.filesServer!.listen(0, '127.0.0.1', resolve));
-    this.filesPort = (this.filesServer.address() as AddressInfo).port;
+    this.filesPort = await this.listen(0);
   }
 
   /** The simple index URL (what pip's --index-url and HOARD_EXTERNAL_PYPI_URL take). */
   get indexUrl(): string {
     return `${this.url}/simple/`;
-  }
-
-  async start(port = 0): Promise<this> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 30_000;
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-    return this;
-  }
-
-  /** Closes the listener and every connection: the upstream is down (connections refused). */
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    if (this.filesServer) await new Promise<void>((resolve) => this.filesServer!.close(() => resolve()));
-    this.filesServer = null;
-  }
-
-  async restart(): Promise<void> {
-    await this.start(this.port);
   }
 
   count(path: string, method = 'GET'): number {
@@ -223,7 +185,7 @@ export class PypiIndexFixture {
     );
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     const key = `${req.method} ${path}`;
     this.hits.set(key, (this.hits.get(key) ?? 0) + 1);
