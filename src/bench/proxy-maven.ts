@@ -13,16 +13,9 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  AssociateExternalConnectionCommand,
-  CreateDomainCommand,
-  CreateRepositoryCommand,
-  GetAuthorizationTokenCommand,
-  GetRepositoryEndpointCommand,
-} from '@aws-sdk/client-codeartifact';
-import { median } from './load.js';
+import { printSummary, setupProxyDomain } from './proxy-report.js';
 import { MavenRepoFixture } from './maven-repo-fixture.js';
-import { canPin, cpuSecondsOf, pinSelf, runProcess, startHoardProcess, type HoardProcess } from './processes.js';
+import { canPin, cpuSecondsOf, pinSelf, runProcess, startHoardProcess } from './processes.js';
 
 const M2 = process.env.BENCH_M2 ?? path.join(os.homedir(), '.m2', 'repository');
 const DEPS = [
@@ -83,7 +76,7 @@ export async function run(): Promise<void> {
       const h = await startHoardProcess({ HOARD_EXTERNAL_MAVEN_CENTRAL_URL: fixture.url }, { cpus: pinned ? '0' : undefined, nodeArgs: (process.env.BENCH_HOARD_NODE_ARGS ?? '').split(' ').filter(Boolean) });
       try {
         atReady.push(h.memory().rssKiB);
-        const { endpoint, token } = await setup(h);
+        const { endpoint, token } = await setupProxyDomain(h, 'maven-store', 'public:maven-central', 'maven');
         cold.push(await build(work, projectDir, fixture, endpoint, token, pinned, () => h.cpuSeconds()));
         warm.push(await build(work, projectDir, fixture, endpoint, token, pinned, () => h.cpuSeconds()));
         peaks.push(h.memory().peakKiB);
@@ -102,24 +95,23 @@ export async function run(): Promise<void> {
     await fixture.stop();
     rmSync(work, { recursive: true, force: true });
   }
-  const m = (xs: Build[]) => median(xs.map((x) => x.seconds));
-  const [mf, mc, mw] = [m(floor), m(cold), m(warm)];
-  console.log(`\nmedian of ${RUNS} builds:`);
-  console.log(`  floor (mvn straight from the fixture)   ${mf.toFixed(2)} s`);
-  console.log(`  cold  (through a new, empty Hoard)      ${mc.toFixed(2)} s   ${(mc / mf).toFixed(2)}x floor   (issue 11 goal <= 1.30x)`);
-  console.log(`  warm  (through the same Hoard again)    ${mw.toFixed(2)} s   ${(mw / mf).toFixed(2)}x floor   (issue 11 goal <= 1.15x)`);
-  const cpu = (xs: Build[]) => median(xs.map((x) => x.serverCpu)).toFixed(2);
-  console.log(`CPU time of the server mvn talked to, per build (median): floor ${cpu(floor)} s (the fixture's process), cold ${cpu(cold)} s (Hoard), warm ${cpu(warm)} s (Hoard)`);
-  console.log('upstream requests per build (median; files + checksum files + maven-metadata.xml, of which 404):');
-  for (const [label, xs] of [['floor (mvn to the fixture)', floor], ['cold (Hoard to the fixture)', cold], ['warm (Hoard to the fixture)', warm]] as const) {
-    const md = (f: (x: Build) => number) => median(xs.map(f));
-    console.log(`  ${label.padEnd(28)} ${md((x) => x.files + x.checksums + x.metadata)} = ${md((x) => x.files)} + ${md((x) => x.checksums)} + ${md((x) => x.metadata)} (404: ${md((x) => x.notFound)})`);
-  }
-  const mb = (k: number) => `${(k / 1024).toFixed(0)} MiB`;
-  console.log(
-    `Hoard peak RSS (VmHWM over a cold and a warm build): median ${mb(median(peaks))}, max ${mb(Math.max(...peaks))}; ` +
-      `RSS of the same processes when ready, before any build: median ${mb(median(atReady))}`,
-  );
+  printSummary({
+    runs: RUNS,
+    unit: 'build',
+    client: 'mvn',
+    server: 'server',
+    issue: 11,
+    goals: { cold: 1.3, warm: 1.15 },
+    floor,
+    cold,
+    warm,
+    requests: {
+      legend: 'files + checksum files + maven-metadata.xml, of which 404',
+      line: (md) => `${md((x) => x.files + x.checksums + x.metadata)} = ${md((x) => x.files)} + ${md((x) => x.checksums)} + ${md((x) => x.metadata)} (404: ${md((x) => x.notFound)})`,
+    },
+    peaks,
+    atReady,
+  });
 }
 
 function writeProject(work: string): string {
@@ -148,20 +140,6 @@ function writeProject(work: string): string {
     'package bench;\npublic class Main { public static void main(String[] a) { System.out.println(com.google.common.base.Strings.repeat("x", 2) + org.apache.commons.lang3.StringUtils.capitalize("y")); } }\n',
   );
   return dir;
-}
-
-/** Domain `bench`: `maven-store` holding public:maven-central, `app` with maven-store upstream; the app endpoint and a token. */
-async function setup(h: HoardProcess): Promise<{ endpoint: string; token: string }> {
-  const sdk = h.sdk();
-  const domain = 'bench';
-  await sdk.send(new CreateDomainCommand({ domain }));
-  await sdk.send(new CreateRepositoryCommand({ domain, repository: 'maven-store' }));
-  await sdk.send(new CreateRepositoryCommand({ domain, repository: 'app', upstreams: [{ repositoryName: 'maven-store' }] }));
-  await sdk.send(new AssociateExternalConnectionCommand({ domain, repository: 'maven-store', externalConnection: 'public:maven-central' }));
-  const token = (await sdk.send(new GetAuthorizationTokenCommand({ domain }))).authorizationToken!;
-  const endpoint = (await sdk.send(new GetRepositoryEndpointCommand({ domain, repository: 'app', format: 'maven' }))).repositoryEndpoint!;
-  sdk.destroy();
-  return { endpoint, token };
 }
 
 /** One `mvn -B compile` of the project (a fresh copy) with an empty local repository, everything mirrored to `url`. */

@@ -13,17 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import {
-  AssociateExternalConnectionCommand,
-  CreateDomainCommand,
-  CreateRepositoryCommand,
-  GetAuthorizationTokenCommand,
-  GetRepositoryEndpointCommand,
-} from '@aws-sdk/client-codeartifact';
-import { median } from './load.js';
+import { printSummary, setupProxyDomain } from './proxy-report.js';
 import { realClosure } from './npm-closure.js';
 import { NpmUpstreamFixture } from './npm-registry-fixture.js';
-import { canPin, cpuSecondsOf, pinSelf, runProcess, startHoardProcess, type HoardProcess } from './processes.js';
+import { canPin, cpuSecondsOf, pinSelf, runProcess, startHoardProcess } from './processes.js';
 
 const DEPS = ['express', 'koa', 'pg', 'jsonwebtoken', 'semver', 'typescript', 'vitest'];
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
@@ -91,7 +84,7 @@ export async function run(): Promise<void> {
       );
       try {
         atReady.push(h.memory().rssKiB);
-        const { registry, token } = await setup(h);
+        const { endpoint: registry, token } = await setupProxyDomain(h, 'npm-store', 'public:npmjs', 'npm');
         const coldStart = Date.now();
         cold.push(await install(fixture, closure.dependencies, registry, token, pinned, () => h.cpuSeconds()));
         warm.push(await install(fixture, closure.dependencies, registry, token, pinned, () => h.cpuSeconds()));
@@ -112,43 +105,28 @@ export async function run(): Promise<void> {
   } finally {
     await fixture.stop();
   }
-  const m = (xs: Install[]) => median(xs.map((x) => x.seconds));
-  const [mf, mc, mw] = [m(floor), m(cold), m(warm)];
-  console.log(`\nmedian of ${RUNS} installs:`);
-  console.log(`  floor (npm straight from the fixture)   ${mf.toFixed(2)} s`);
-  console.log(`  cold  (through a new, empty Hoard)      ${mc.toFixed(2)} s   ${(mc / mf).toFixed(2)}x floor   (issue 10 goal <= 1.30x)`);
-  console.log(`  warm  (through the same Hoard again)    ${mw.toFixed(2)} s   ${(mw / mf).toFixed(2)}x floor   (issue 10 goal <= 1.10x)`);
-  const cpu = (xs: Install[]) => median(xs.map((x) => x.serverCpu)).toFixed(2);
-  console.log(
-    `CPU time of the registry npm talked to, per install (median): floor ${cpu(floor)} s (the fixture's process), ` +
-      `cold ${cpu(cold)} s (Hoard), warm ${cpu(warm)} s (Hoard)`,
-  );
-  console.log(`upstream requests per install (median; packuments + tarballs + other, of which 404):`);
-  for (const [label, xs] of [['floor (npm to the fixture)', floor], ['cold (Hoard to the fixture)', cold], ['warm (Hoard to the fixture)', warm]] as const)
-    console.log(`  ${label.padEnd(28)} ${counts(xs)}`);
-  const mb = (k: number) => `${(k / 1024).toFixed(0)} MiB`;
-  console.log(
-    `Hoard peak RSS (VmHWM over a cold and a warm install): median ${mb(median(peaks))}, max ${mb(Math.max(...peaks))}; ` +
-      `RSS of the same processes when ready, before any install: median ${mb(median(atReady))}`,
-  );
+  printSummary({
+    runs: RUNS,
+    unit: 'install',
+    client: 'npm',
+    server: 'registry',
+    issue: 10,
+    goals: { cold: 1.3, warm: 1.1 },
+    floor,
+    cold,
+    warm,
+    requests: {
+      legend: 'packuments + tarballs + other, of which 404',
+      line: (md) =>
+        `${md((x) => x.packuments + x.tarballs + x.other)} = ${md((x) => x.packuments)} packuments + ${md((x) => x.tarballs)} tarballs + ${md((x) => x.other)} other (404: ${md((x) => x.notFound)})`,
+    },
+    peaks,
+    atReady,
+  });
 }
 
 /** BENCH_HOARD_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where Hoard's time goes. */
 const nodeArgs = () => (process.env.BENCH_HOARD_NODE_ARGS ?? '').split(' ').filter(Boolean);
-
-/** Domain `bench`: `npm-store` holding public:npmjs, `app` with npm-store upstream; the app endpoint and a token. */
-async function setup(h: HoardProcess): Promise<{ registry: string; token: string }> {
-  const sdk = h.sdk();
-  const domain = 'bench';
-  await sdk.send(new CreateDomainCommand({ domain }));
-  await sdk.send(new CreateRepositoryCommand({ domain, repository: 'npm-store' }));
-  await sdk.send(new CreateRepositoryCommand({ domain, repository: 'app', upstreams: [{ repositoryName: 'npm-store' }] }));
-  await sdk.send(new AssociateExternalConnectionCommand({ domain, repository: 'npm-store', externalConnection: 'public:npmjs' }));
-  const token = (await sdk.send(new GetAuthorizationTokenCommand({ domain }))).authorizationToken!;
-  const registry = (await sdk.send(new GetRepositoryEndpointCommand({ domain, repository: 'app', format: 'npm' }))).repositoryEndpoint!;
-  sdk.destroy();
-  return { registry, token };
-}
 
 /** One `npm install` of the project from `registry` in a new folder with a new cache, HOME and config. */
 async function install(
@@ -194,12 +172,6 @@ async function install(
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-}
-
-function counts(xs: Install[]): string {
-  const md = (f: (x: Install) => number) => median(xs.map(f));
-  const total = md((x) => x.packuments + x.tarballs + x.other);
-  return `${total} = ${md((x) => x.packuments)} packuments + ${md((x) => x.tarballs)} tarballs + ${md((x) => x.other)} other (404: ${md((x) => x.notFound)})`;
 }
 
 /** A new, empty database in the cluster at `clusterUrl`, dropped afterwards. */

@@ -11,16 +11,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  AssociateExternalConnectionCommand,
-  CreateDomainCommand,
-  CreateRepositoryCommand,
-  GetAuthorizationTokenCommand,
-  GetRepositoryEndpointCommand,
-} from '@aws-sdk/client-codeartifact';
-import { median } from './load.js';
+import { printSummary, setupProxyDomain } from './proxy-report.js';
 import { PypiIndexFixture } from './pypi-index-fixture.js';
-import { canPin, cpuSecondsOf, pinSelf, runProcess, startHoardProcess, type HoardProcess } from './processes.js';
+import { canPin, cpuSecondsOf, pinSelf, runProcess, startHoardProcess } from './processes.js';
 import { freshDatabase } from './proxy-npm.js';
 
 const DEPS = ['requests', 'flask', 'httpx', 'pydantic', 'rich', 'click', 'attrs', 'python-dateutil', 'pyyaml', 'jinja2', 'pytest', 'sqlalchemy', 'tqdm', 'tabulate'];
@@ -90,7 +83,8 @@ export async function run(): Promise<void> {
           { cpus: pinned ? '0' : undefined, nodeArgs: (process.env.BENCH_HOARD_NODE_ARGS ?? '').split(' ').filter(Boolean) },
         );
         try {
-          const index = await setup(h);
+          const { endpoint: ep, token } = await setupProxyDomain(h, 'py-store', 'public:pypi', 'pypi');
+          const index = `${ep.replace('://', `://aws:${token}@`)}simple/`;
           cold.push(await install(fixture, index, pinned, () => h.cpuSeconds()));
           warm.push(await install(fixture, index, pinned, () => h.cpuSeconds()));
           peaks.push(h.memory().peakKiB);
@@ -109,37 +103,25 @@ export async function run(): Promise<void> {
     } finally {
       await fixture.stop();
     }
-    const m = (xs: Install[]) => median(xs.map((x) => x.seconds));
-    const [mf, mc, mw] = [m(floor), m(cold), m(warm)];
-    console.log(`\nmedian of ${RUNS} installs:`);
-    console.log(`  floor (pip straight from the fixture)   ${mf.toFixed(2)} s`);
-    console.log(`  cold  (through a new, empty Hoard)      ${mc.toFixed(2)} s   ${(mc / mf).toFixed(2)}x floor   (issue 11 goal <= 1.30x)`);
-    console.log(`  warm  (through the same Hoard again)    ${mw.toFixed(2)} s   ${(mw / mf).toFixed(2)}x floor   (issue 11 goal <= 1.15x)`);
-    const cpu = (xs: Install[]) => median(xs.map((x) => x.serverCpu)).toFixed(2);
-    console.log(`CPU time of the index pip talked to, per install (median): floor ${cpu(floor)} s (the fixture's process), cold ${cpu(cold)} s (Hoard), warm ${cpu(warm)} s (Hoard)`);
-    console.log('upstream requests per install (median; pages + .metadata + files + other):');
-    for (const [label, xs] of [['floor (pip to the fixture)', floor], ['cold (Hoard to the fixture)', cold], ['warm (Hoard to the fixture)', warm]] as const) {
-      const md = (f: (x: Install) => number) => median(xs.map(f));
-      console.log(`  ${label.padEnd(28)} ${md((x) => x.pages + x.metadata + x.files + x.other)} = ${md((x) => x.pages)} + ${md((x) => x.metadata)} + ${md((x) => x.files)} + ${md((x) => x.other)}`);
-    }
-    console.log(`Hoard peak RSS (VmHWM over a cold and a warm install): median ${(median(peaks) / 1024).toFixed(0)} MiB, max ${(Math.max(...peaks) / 1024).toFixed(0)} MiB`);
+    printSummary({
+      runs: RUNS,
+      unit: 'install',
+      client: 'pip',
+      server: 'index',
+      issue: 11,
+      goals: { cold: 1.3, warm: 1.15 },
+      floor,
+      cold,
+      warm,
+      requests: {
+        legend: 'pages + .metadata + files + other',
+        line: (md) => `${md((x) => x.pages + x.metadata + x.files + x.other)} = ${md((x) => x.pages)} + ${md((x) => x.metadata)} + ${md((x) => x.files)} + ${md((x) => x.other)}`,
+      },
+      peaks,
+    });
   } finally {
     rmSync(wheels, { recursive: true, force: true });
   }
-}
-
-/** Domain `bench`: `py-store` holding public:pypi, `app` with py-store upstream; app's index URL with a token in it. */
-async function setup(h: HoardProcess): Promise<string> {
-  const sdk = h.sdk();
-  const domain = 'bench';
-  await sdk.send(new CreateDomainCommand({ domain }));
-  await sdk.send(new CreateRepositoryCommand({ domain, repository: 'py-store' }));
-  await sdk.send(new CreateRepositoryCommand({ domain, repository: 'app', upstreams: [{ repositoryName: 'py-store' }] }));
-  await sdk.send(new AssociateExternalConnectionCommand({ domain, repository: 'py-store', externalConnection: 'public:pypi' }));
-  const token = (await sdk.send(new GetAuthorizationTokenCommand({ domain }))).authorizationToken!;
-  const ep = (await sdk.send(new GetRepositoryEndpointCommand({ domain, repository: 'app', format: 'pypi' }))).repositoryEndpoint!;
-  sdk.destroy();
-  return `${ep.replace('://', `://aws:${token}@`)}simple/`;
 }
 
 /** A child environment with nothing of the machine's pip setup. */

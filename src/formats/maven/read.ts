@@ -10,7 +10,7 @@
 // attachments in a CSP sandbox (publishers choose their types: see shared/download.ts).
 import type { Context } from 'koa';
 import { badGateway, HoardError, notFound } from '../../errors.js';
-import { type AssetRow, type VersionRow } from '../../core/packages.js';
+import { type AssetRow } from '../../core/packages.js';
 import { mavenStore } from '../../store/maven.js';
 import type { RepositoryWithDomain } from '../../store/domains.js';
 import type { Services } from '../../services.js';
