@@ -182,6 +182,18 @@ export class PackageTx {
     readonly newPackage = false,
   ) {}
 
+  /** The versions createVersion inserted in this transaction, in order. */
+  readonly created: VersionRow[] = [];
+
+  /**
+   * The package's versions when this transaction knows them without asking: a package it inserted
+   * holds exactly the versions createVersion added since (every path that inserts versions into a
+   * new package goes through it; copies only write into packages that exist). Null otherwise.
+   */
+  knownVersions(): VersionRow[] | null {
+    return this.newPackage ? this.created : null;
+  }
+
   /** Refuses a direct publish when the package's origin controls block it. */
   assertPublishAllowed(): void {
     if (this.pkg?.origin_publish === 'BLOCK')
@@ -232,6 +244,7 @@ export class PackageTx {
       metadata: v.metadata,
     });
     if (!created) return null;
+    this.created.push(created);
     for (const a of assets) await this.addAsset(created, a.name, a.digests);
     if (assets.length > 0 && !this.newPackage) await packageStore.touchPackage(this.tx, this.requirePkg().id);
     return created;
@@ -251,10 +264,15 @@ export class PackageTx {
     const publishedAt = change.status === 'Published' && !v.published_at ? new Date() : undefined;
     await packageStore.updateVersion(this.tx, v.id, { status: change.status, revision, metadata: change.metadata, publishedAt });
     await packageStore.touchPackage(this.tx, this.requirePkg().id);
-    return (await packageStore.getVersion(this.tx, this.requirePkg().id, v.version))!;
+    const updated = (await packageStore.getVersion(this.tx, this.requirePkg().id, v.version))!;
+    const i = this.created.findIndex((c) => c.id === v.id);
+    if (i >= 0) this.created[i] = updated;
+    return updated;
   }
 
   async deleteVersion(v: VersionRow): Promise<void> {
+    const i = this.created.findIndex((c) => c.id === v.id);
+    if (i >= 0) this.created.splice(i, 1);
     await packageStore.deleteVersion(this.tx, v.id);
     await packageStore.touchPackage(this.tx, this.requirePkg().id);
   }

@@ -115,7 +115,8 @@ export const npmStore = {
   /**
    * Rebuilds both documents of a package inside the database: the Published versions' entries
    * (and their times) are joined in SQL between the given fixed parts, so a rebuild never ships
-   * the entries to the application and back. The ETags are the MD5 of the stored text.
+   * the entries to the application and back. The ETags are the MD5 of the stored text. The
+   * npm_package row is created when missing (a package new in this transaction).
    */
   async rebuildDocuments(
     q: Queryable,
@@ -137,10 +138,11 @@ export const npmStore = {
        ), doc AS (
          SELECT n, $4 || fv || $5 || tv || $6 AS full_doc, $7 || av || $8 || tv || $9 AS abbr_doc FROM agg
        )
-       UPDATE npm_package d SET rev = $2, modified = $3, visible = doc.n,
-              full_doc = doc.full_doc, abbr_doc = doc.abbr_doc, full_etag = md5(doc.full_doc), abbr_etag = md5(doc.abbr_doc),
-              search_text = $10, summary = $11::jsonb
-         FROM doc WHERE d.package_id = $1`,
+       INSERT INTO npm_package AS d (package_id, rev, modified, visible, full_doc, abbr_doc, full_etag, abbr_etag, search_text, summary)
+       SELECT $1, $2, $3, doc.n, doc.full_doc, doc.abbr_doc, md5(doc.full_doc), md5(doc.abbr_doc), $10, $11::jsonb FROM doc
+       ON CONFLICT (package_id) DO UPDATE SET rev = EXCLUDED.rev, modified = EXCLUDED.modified, visible = EXCLUDED.visible,
+              full_doc = EXCLUDED.full_doc, abbr_doc = EXCLUDED.abbr_doc, full_etag = EXCLUDED.full_etag, abbr_etag = EXCLUDED.abbr_etag,
+              search_text = EXCLUDED.search_text, summary = EXCLUDED.summary`,
       [
         packageId,
         d.rev,

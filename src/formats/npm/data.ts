@@ -7,8 +7,25 @@ import type { PackageTx } from '../../core/packages.js';
 
 export type { DocKind, NpmDocRow, NpmPackageRow, NpmTarballRow, NpmVersionListRow };
 
+/** What one package transaction wrote or locked of npm's rows, so its refresh need not read them back. */
+interface TxState {
+  pkg?: NpmPackageRow;
+  entries: Map<number, { full: string; abbr: string }>;
+}
+
+/** An npm_package row as a package inserted by this transaction starts (the table's defaults). */
+const NEW_PACKAGE = { dist_tags: {}, rev: 0, modified: new Date(0), visible: 0 } as const;
+
 export class NpmData {
   constructor(private readonly db: Db) {}
+
+  private readonly txs = new WeakMap<PackageTx, TxState>();
+
+  private state(p: PackageTx): TxState {
+    let s = this.txs.get(p);
+    if (!s) this.txs.set(p, (s = { entries: new Map() }));
+    return s;
+  }
 
   /** One indexed lookup: the package's document in each repository of a read chain. */
   docs(repositoryIds: number[], ns: string, name: string, kind: DocKind, known: string[] = []): Promise<NpmDocRow[]> {
@@ -33,13 +50,29 @@ export class NpmData {
 
   // In the package's transaction:
 
+  /** The package's npm row, created if missing and locked for this transaction (read once per transaction). */
   async lockPackage(p: PackageTx): Promise<NpmPackageRow> {
+    const s = this.state(p);
+    if (s.pkg) return s.pkg;
     const id = p.requirePkg().id;
-    return (await npmStore.ensurePackage(p.tx, id)) ?? (await npmStore.getPackage(p.tx, id, true))!;
+    s.pkg = (await npmStore.ensurePackage(p.tx, id)) ?? (await npmStore.getPackage(p.tx, id, true))!;
+    return s.pkg;
   }
 
-  setDistTags(p: PackageTx, tags: Record<string, string>): Promise<void> {
-    return npmStore.setDistTags(p.tx, p.requirePkg().id, tags);
+  /**
+   * lockPackage for the refresh: a package this transaction inserted and whose npm row nothing has
+   * touched yet has none; rebuildDocuments creates it (see npmStore.rebuildDocuments).
+   */
+  async packageForRefresh(p: PackageTx): Promise<NpmPackageRow> {
+    const s = this.state(p);
+    if (!s.pkg && p.newPackage) return { package_id: p.requirePkg().id, ...NEW_PACKAGE };
+    return this.lockPackage(p);
+  }
+
+  async setDistTags(p: PackageTx, tags: Record<string, string>): Promise<void> {
+    const np = await this.lockPackage(p);
+    await npmStore.setDistTags(p.tx, np.package_id, tags);
+    np.dist_tags = tags;
   }
 
   versionList(p: PackageTx): Promise<NpmVersionListRow[]> {
@@ -50,8 +83,14 @@ export class NpmData {
     return npmStore.versionDetail(p.tx, versionId);
   }
 
-  putVersionDoc(p: PackageTx, versionId: number, full: string, abbr: string): Promise<void> {
-    return npmStore.putVersionDoc(p.tx, versionId, full, abbr);
+  async putVersionDoc(p: PackageTx, versionId: number, full: string, abbr: string): Promise<void> {
+    await npmStore.putVersionDoc(p.tx, versionId, full, abbr);
+    this.state(p).entries.set(versionId, { full, abbr });
+  }
+
+  /** The entries putVersionDoc wrote for a version in this transaction, if it did. */
+  writtenEntries(p: PackageTx, versionId: number): { full: string; abbr: string } | undefined {
+    return this.txs.get(p)?.entries.get(versionId);
   }
 
   /** Another package's dist-tags, read in this transaction (CopyPackageVersions). */

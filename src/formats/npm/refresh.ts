@@ -67,8 +67,14 @@ export function npmRefresher(data: NpmData) {
   return async (p: PackageTx): Promise<void> => {
     if (!p.pkg) return;
     const n = fromCoords(p.coords);
-    const np = await data.lockPackage(p);
-    const list = await data.versionList(p);
+    const np = await data.packageForRefresh(p);
+    // A package this transaction created: its versions and their entries are known, not read back.
+    const known = p.knownVersions();
+    const list: NpmVersionListRow[] = known
+      ? known
+          .filter((v) => v.status === 'Published' || v.status === 'Unlisted')
+          .map((v) => ({ id: v.id, version: v.version, status: v.status as NpmVersionListRow['status'], has_entry: data.writtenEntries(p, v.id) !== undefined }))
+      : await data.versionList(p);
     const listed: NpmVersionListRow[] = [];
     for (const r of list) {
       if (!r.has_entry) {
@@ -83,7 +89,7 @@ export function npmRefresher(data: NpmData) {
       listed.map((v) => v.version),
     );
     const latestRow = listed.find((r) => r.version === tags.latest);
-    const detail = latestRow ? await data.versionDetail(p, latestRow.id) : null;
+    const detail = latestRow ? (knownDetail(p, data, latestRow.id) ?? (await data.versionDetail(p, latestRow.id))) : null;
     const latest = detail?.full_json ? (JSON.parse(detail.full_json) as Record<string, unknown>) : null;
     const meta = detail?.metadata ?? null;
     const rev = Number(np.rev) + 1;
@@ -130,6 +136,13 @@ export function npmRefresher(data: NpmData) {
       summary,
     });
   };
+}
+
+/** versionDetail of a version this transaction created with its entries, without reading it back. */
+function knownDetail(p: PackageTx, data: NpmData, versionId: number) {
+  const v = p.created.find((c) => c.id === versionId);
+  const e = v && data.writtenEntries(p, versionId);
+  return v && e ? { full_json: e.full, metadata: v.metadata, published_at: v.published_at } : null;
 }
 
 /**
