@@ -1,6 +1,6 @@
 // One small interface over node-postgres and PGlite, so every query in store/ runs on both.
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, parse as pgParse, protocol } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
 import { errorCode, isNetworkError, OutageReporter, waitUntilAvailable, type OutageLog } from '../outage.js';
 
@@ -171,27 +171,88 @@ async function openPglite(dataDir: string): Promise<Db> {
   const dir = dataDir === ':memory:' ? undefined : `${dataDir}/pglite`;
   if (dir) mkdirSync(dir, { recursive: true });
   const db = await PGlite.create(dir, { parsers: { [INT8]: (v: string) => Number(v) } });
-  const q: Queryable = {
-    async query<T>(sql: string, params?: unknown[]) {
-      const r = await db.query<T>(sql, params as unknown[]);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-    },
-  };
+  const prepared = new PreparedStatements(db);
+  // Outside a transaction a statement also waits for any running transaction (PGlite's own rule).
+  const q: Queryable = { query: (sql, params) => db._runExclusiveTransaction(() => prepared.run(sql, params ?? [], true)) };
   return {
     kind: 'pglite',
     query: q.query,
     transaction(fn) {
-      return db.transaction((tx) =>
-        fn({
-          async query<T>(sql: string, params?: unknown[]) {
-            const r = await tx.query<T>(sql, params as unknown[]);
-            return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-          },
-        }),
-      );
+      // PGlite's transaction (BEGIN, COMMIT or ROLLBACK, and its lock) around statements run as tx.query runs them.
+      return db.transaction(() => fn({ query: (sql, params) => prepared.run(sql, params ?? [], false) }));
     },
-    // One process owns a PGlite folder, so the lock only has to hold against itself.
-    withAdvisoryLock: (_key, fn) => fn(q),
+    // One process owns a PGlite folder, so the lock only has to hold against itself. Migrations
+    // (DDL) take PGlite's plain path, so no prepared statement outlives a change of its tables.
+    withAdvisoryLock: (_key, fn) =>
+      fn({
+        async query<T>(sql: string, params?: unknown[]) {
+          const r = await db.query<T>(sql, params as unknown[]);
+          return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+        },
+      }),
     close: () => db.close(),
   };
+}
+
+/**
+ * Statements on PGlite as named prepared statements, one per SQL text: the first run parses and
+ * describes it once, every run after is a single call into the database (bind, describe, execute,
+ * sync) instead of PGlite's five, and Postgres skips parsing and, once it settles on a generic
+ * plan, planning. Embedded, every statement costs the server's own CPU, so this is most of a
+ * request's database time. At most MAX statements are kept (least recently used closed first).
+ */
+class PreparedStatements {
+  private static readonly MAX = 1000;
+  private readonly statements = new Map<string, { name: string; types: number[] }>();
+  private readonly closing: string[] = [];
+  private next = 0;
+
+  constructor(private readonly db: PGlite) {}
+
+  /** Runs one statement holding PGlite's query lock; `sync` writes through to disk outside transactions. */
+  run<T>(sql: string, params: unknown[], sync: boolean): Promise<{ rows: T[]; rowCount: number }> {
+    return this.db.runExclusive(async () => {
+      const st = await this.prepare(sql);
+      const values = params.map((p, i) => {
+        if (p === null || p === undefined) return null;
+        const serialize = this.db.serializers[st.types[i]];
+        return serialize ? serialize(p) : String(p);
+      });
+      const S = protocol.serialize;
+      const r = await this.db.execProtocol(concat([S.bind({ statement: st.name, values }), S.describe({ type: 'P' }), S.execute({}), S.sync()]), { syncToFs: sync });
+      const res = pgParse.parseResults(r.messages, this.db.parsers)[0];
+      return { rows: res.rows as T[], rowCount: res.affectedRows ?? res.rows.length };
+    });
+  }
+
+  private async prepare(sql: string): Promise<{ name: string; types: number[] }> {
+    const known = this.statements.get(sql);
+    if (known) {
+      this.statements.delete(sql); // most recently used last
+      this.statements.set(sql, known);
+      return known;
+    }
+    const S = protocol.serialize;
+    const name = `h${this.next++}`;
+    const closes = this.closing.splice(0).map((n) => S.close({ type: 'S', name: n }));
+    const r = await this.db.execProtocol(concat([...closes, S.parse({ name, text: sql }), S.describe({ type: 'S', name }), S.sync()]), { syncToFs: false });
+    const st = { name, types: pgParse.parseDescribeStatementResults(r.messages) };
+    this.statements.set(sql, st);
+    if (this.statements.size > PreparedStatements.MAX) {
+      const [oldest, evicted] = this.statements.entries().next().value!;
+      this.statements.delete(oldest);
+      this.closing.push(evicted.name);
+    }
+    return st;
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
