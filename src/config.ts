@@ -53,6 +53,7 @@ export interface Config {
   audit: boolean; // HOARD_AUDIT=off stops recording the audit trail
   auditRetentionDays: number; // audit rows older than this are pruned
   auditPruneIntervalMs: number; // how often old audit rows are pruned; 0 = never
+  auditFlushMs: number; // longest an audit row waits in the buffer before its batch is written
 }
 
 type Env = Record<string, string | undefined>;
@@ -182,6 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
     audit: oneOf(e, 'HOARD_AUDIT', ['on', 'off'], 'on') === 'on',
     auditRetentionDays: int(e, 'HOARD_AUDIT_RETENTION_DAYS', 90, 1, 36_500),
     auditPruneIntervalMs: int(e, 'HOARD_AUDIT_PRUNE_INTERVAL_MS', 3_600_000, 0, 7 * 24 * 3_600_000),
+    auditFlushMs: int(e, 'HOARD_AUDIT_FLUSH_MS', 250, 10, 600_000),
   };
 }
 

@@ -98,7 +98,7 @@ async function buildOnDb(
     dataPlaneAuth: new DataPlaneAuth(tokens, identity),
     log,
     metrics,
-    audit: new AuditLog(db, { enabled: config.audit, log }),
+    audit: new AuditLog(db, { enabled: config.audit, flushMs: config.auditFlushMs, log }),
   };
   const bootstrap = await wait('database', () => identity.bootstrap(config.root));
   return { svc, bootstrap };
