@@ -50,6 +50,10 @@ export interface Config {
   dbConnectTimeoutMs: number; // one Postgres connection attempt (or wait for a pooled connection)
   bodyIdleTimeoutMs: number; // a request body that sends nothing for this long is answered 408 and cut
   metricsToken: string | null; // when set, /metrics needs `Authorization: Bearer <token>`
+  audit: boolean; // HOARD_AUDIT=off stops recording the audit trail
+  auditRetentionDays: number; // audit rows older than this are pruned
+  auditPruneIntervalMs: number; // how often old audit rows are pruned; 0 = never
+  auditFlushMs: number; // longest an audit row waits in the buffer before its batch is written
 }
 
 type Env = Record<string, string | undefined>;
@@ -176,6 +180,10 @@ export function loadConfig(env: Env = process.env): Config {
     dbConnectTimeoutMs: int(e, 'HOARD_DB_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
     bodyIdleTimeoutMs: int(e, 'HOARD_BODY_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
     metricsToken: metricsToken(e),
+    audit: oneOf(e, 'HOARD_AUDIT', ['on', 'off'], 'on') === 'on',
+    auditRetentionDays: int(e, 'HOARD_AUDIT_RETENTION_DAYS', 90, 1, 36_500),
+    auditPruneIntervalMs: int(e, 'HOARD_AUDIT_PRUNE_INTERVAL_MS', 3_600_000, 0, 7 * 24 * 3_600_000),
+    auditFlushMs: int(e, 'HOARD_AUDIT_FLUSH_MS', 250, 10, 600_000),
   };
 }
 

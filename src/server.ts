@@ -20,6 +20,7 @@ import { PackageService } from './core/packages.js';
 import { Upstreams } from './core/upstreams.js';
 import { startCollector } from './core/collector.js';
 import { startTempSweeper } from './core/temp-sweeper.js';
+import { AuditLog, startAuditPruner, type AuditMark } from './core/audit.js';
 import { isHoardError } from './errors.js';
 import { isUnavailable, waitUntilAvailable } from './outage.js';
 import { setErrorStatus, statusOf } from './formats/shared/errors.js';
@@ -97,6 +98,7 @@ async function buildOnDb(
     dataPlaneAuth: new DataPlaneAuth(tokens, identity),
     log,
     metrics,
+    audit: new AuditLog(db, { enabled: config.audit, flushMs: config.auditFlushMs, log }),
   };
   const bootstrap = await wait('database', () => identity.bootstrap(config.root));
   return { svc, bootstrap };
@@ -145,6 +147,17 @@ export function buildApp(svc: Services): Koa {
       }
     } finally {
       unwatch();
+      // Audited requests (control plane, Hoard's API, data-plane writes and logins) leave a row
+      // with the final outcome, refusals included; it is buffered, never awaited here.
+      const audit = ctx.state.audit as AuditMark | undefined;
+      if (audit)
+        svc.audit.record(audit, {
+          requestId: id,
+          status: ctx.status,
+          errorType: ctx.response.get('x-amzn-ErrorType') || undefined,
+          sourceIp: ctx.ip,
+          userAgent: ctx.get('user-agent'),
+        });
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       const surface = ctx.path.split('/')[1] || 'root';
       requests.observe({ surface, method: ctx.method, status: String(ctx.status) }, ms / 1000);
@@ -240,6 +253,12 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
   });
   // Temporaries of interrupted uploads are removed at start and then on an interval.
   const sweeper = startTempSweeper(svc.blobs, { intervalMs: config.tempSweepIntervalMs, graceMs: config.tempGraceMs, log: svc.log });
+  // Audit rows older than HOARD_AUDIT_RETENTION_DAYS are pruned in the background.
+  const auditPruner = startAuditPruner(svc.db, {
+    intervalMs: config.auditPruneIntervalMs,
+    retentionDays: config.auditRetentionDays,
+    log: svc.log,
+  });
   let closing: Promise<void> | null = null;
   return {
     url: `http://${host}:${port}`,
@@ -258,6 +277,9 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
           });
           server.closeIdleConnections();
         });
+        // Every request has finished: what they left in the audit buffer is written before the database closes.
+        await svc.audit.close();
+        await auditPruner.stop();
         await collector.stop();
         await svc.upstreams.close();
         await sweeper.stop();

@@ -1,6 +1,7 @@
 // Mounts the CodeArtifact REST API (/v1/...) and Hoard's admin API (/admin/v1/...): SigV4 on every
 // request, checked before the body is read, then each operation's authorize, and only then the
-// body (within limits, hashed for the signature); AWS error shapes on failure.
+// body (within limits, hashed for the signature); AWS error shapes on failure. Every operation
+// mounted here is audited (core/audit.ts): its action, caller, resource and outcome, refusals too.
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -19,6 +20,8 @@ import { packageOps } from './ops/packages.js';
 import { versionLifecycleOps, versionReadOps } from './ops/versions.js';
 import { genericOps } from './ops/generic.js';
 import { packageGroupOps } from './ops/package-groups.js';
+import { auditOps, auditTarget } from './audit.js';
+import { markAudit } from '../core/audit.js';
 
 export const CONTROL_PLANE_OPERATIONS: Operation[] = [
   ...domainOps,
@@ -31,11 +34,14 @@ export const CONTROL_PLANE_OPERATIONS: Operation[] = [
   ...packageGroupOps,
 ];
 
+/** Hoard's own API (SigV4 service `hoard`, actions `hoard:{name}`). */
+export const HOARD_OPERATIONS: Operation[] = [...adminOps, ...auditOps];
+
 /** Extra operations (packages, versions, generic) register here from their own modules. */
 export function controlPlaneRouter(svc: Services, extra: Operation[] = []): Router {
   const router = new Router();
   mount(router, svc, [...CONTROL_PLANE_OPERATIONS, ...extra], 'codeartifact');
-  mount(router, svc, adminOps, 'hoard');
+  mount(router, svc, HOARD_OPERATIONS, 'hoard');
   // Paths that exist with another method, and unknown /v1 paths, answer in AWS's shape too.
   router.all(/^\/(v1|admin\/v1)(\/.*)?$/, (ctx) => {
     sendAwsError(ctx, {
@@ -51,6 +57,8 @@ function mount(router: Router, svc: Services, ops: Operation[], service: string)
   for (const op of ops) {
     if (op.body === 'json' && !op.authorize) throw new Error(`${op.name} reads a body, so it must declare authorize (operation.ts)`);
     router.register(op.path, [op.method], async (ctx: Context) => {
+      const audit = markAudit(ctx.state, { action: `${service}:${op.name}` });
+      let parsedBody: Record<string, unknown> | undefined;
       try {
         // 1. Credentials, before anything else: missing, malformed, expired or unknown ones are
         //    refused without reading the body; with a declared payload hash the signature is
@@ -65,6 +73,7 @@ function mount(router: Router, svc: Services, ops: Operation[], service: string)
         // for the caller until it is verified, so the (bounded) body is read first.
         let raw = op.body === 'json' && !signature.verified ? await readVerified() : null;
         ctx.state.principal = caller.arn; // for the access log, once the signature holds
+        audit.principal = caller;
         const q = parseQuery(op, ctx.query as Record<string, string | string[] | undefined>);
         if (op.body === 'none' && Number(ctx.get('content-length') || 0) > svc.config.maxBodyBytes)
           throw validation('This operation takes no request body.');
@@ -72,7 +81,8 @@ function mount(router: Router, svc: Services, ops: Operation[], service: string)
         const pre = { q, caller, svc, ctx };
         const granted = op.authorize ? await op.authorize(pre) : undefined;
         if (op.body === 'json' && raw === null) raw = await readVerified();
-        const result = await op.run({ ...pre, body: raw ? parseJsonObject(raw) : {} }, granted);
+        parsedBody = raw ? parseJsonObject(raw) : {};
+        const result = await op.run({ ...pre, body: parsedBody }, granted);
         if (result === undefined) return; // the handler wrote the response itself (streams)
         ctx.status = 200;
         ctx.type = 'application/json';
@@ -81,6 +91,8 @@ function mount(router: Router, svc: Services, ops: Operation[], service: string)
         const err = awsErrorFrom(e);
         if (err.status >= 500) ctx.state.error = e;
         sendAwsError(ctx, err);
+      } finally {
+        Object.assign(audit, auditTarget(svc.config.region, service, ctx.query, parsedBody, audit.principal));
       }
     });
   }

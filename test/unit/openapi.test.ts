@@ -5,8 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CONTROL_PLANE_OPERATIONS } from '../../src/api/control-plane.js';
-import { adminOps } from '../../src/api/admin.js';
+import { CONTROL_PLANE_OPERATIONS, HOARD_OPERATIONS } from '../../src/api/control-plane.js';
 import type { Operation } from '../../src/api/operation.js';
 
 type Obj = Record<string, any>;
@@ -39,7 +38,7 @@ for (const [path, item] of Object.entries<Obj>(doc.paths ?? {}))
 
 const declared: { op: Operation; admin: boolean }[] = [
   ...CONTROL_PLANE_OPERATIONS.map((op) => ({ op, admin: false })),
-  ...adminOps.map((op) => ({ op, admin: true })),
+  ...HOARD_OPERATIONS.map((op) => ({ op, admin: true })),
 ];
 const key = (op: Operation) => `${op.method} ${op.path} ${op.name}`;
 

@@ -6,13 +6,14 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { notFound } from '../../errors.js';
 import type { Services } from '../../services.js';
-import { authorize, openEndpoint } from '../shared/endpoint.js';
+import { auditWrite, authorize, openEndpoint } from '../shared/endpoint.js';
 import { sendError } from './http.js';
 import { parseMavenPath } from './layout.js';
 import { handlePut, loginHint } from './publish.js';
 import { serveRead } from './read.js';
 
 const PREFIX = /^\/maven\/d\/([^/]+)\/([^/]+)\/(.*)$/s;
+const PUBLISH = 'codeartifact:PublishPackageVersion';
 
 export function mavenRouter(svc: Services): Router {
   const router = new Router();
@@ -29,7 +30,12 @@ export function mavenRouter(svc: Services): Router {
       } catch {
         throw notFound('Not a Maven repository path.');
       }
-      const ep = await openEndpoint(svc, 'maven', m[1], repository, ctx.get('authorization') || undefined);
+      // A deploy is one PUT per file (artifact, POM, checksums, metadata): each is audited.
+      const audit =
+        ctx.method === 'PUT'
+          ? auditWrite(svc, ctx.state, { domainSegment: m[1], repository, action: PUBLISH, detail: `maven deploy ${m[3].slice(0, 400)}` })
+          : undefined;
+      const ep = await openEndpoint(svc, 'maven', m[1], repository, ctx.get('authorization') || undefined, audit);
       ctx.state.principal = ep.caller.principal.arn;
       if (ctx.method === 'PUT') {
         const status = await handlePut(svc, ctx, ep, path);

@@ -42,6 +42,7 @@ export async function legacyLogin(ctx: Context, svc: Services, ep: Endpoint, raw
   const a = createHash('sha256').update(password).digest();
   const b = createHash('sha256').update(key?.secret ?? '').digest();
   if (!key || !timingSafeEqual(a, b)) throw refuse();
+  if (ep.audit) ep.audit.principal = key.principal; // only once the secret matched
   const domainArn = svc.domains.domainArn({ owner: ep.domain.owner, name: ep.domain.name });
   await svc.access.require(key.principal, 'sts:GetServiceBearerToken', { scope: 'global', owner: key.principal.accountId, resource: '*' });
   await svc.access.require(key.principal, 'codeartifact:GetAuthorizationToken', {

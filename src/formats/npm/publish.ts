@@ -42,6 +42,7 @@ export async function putPackage(r: NpmRequest, n: NpmName): Promise<void> {
     // A provenance bundle (`*.sigstore`, raw JSON, not base64) may come alongside the tarball.
     const tarballs = Object.entries((attachments ?? {}) as Record<string, unknown>).filter(([k]) => !k.endsWith('.sigstore'));
     if (tarballs.length === 0) {
+      if (r.ep.audit) r.ep.audit.detail = 'npm deprecate';
       await applyDocument(r, n, body, false);
       return;
     }

@@ -6,8 +6,8 @@ import type { Context } from 'koa';
 import type { Services } from '../../services.js';
 import { NpmData } from './data.js';
 import { notFound } from '../../errors.js';
-import { openEndpoint, parseDomainSegment } from '../shared/endpoint.js';
-import { loginHint, NpmRequest } from './context.js';
+import { auditWrite, openEndpoint, parseDomainSegment } from '../shared/endpoint.js';
+import { ACTIONS, loginHint, NpmRequest } from './context.js';
 import { PackumentReader } from './documents.js';
 import { NpmError, sendError, sendJson } from './http.js';
 import { parseName, splitPackagePath } from './names.js';
@@ -35,8 +35,13 @@ export function npmRouter(svc: Services, data: NpmData): Router {
     const hint = loginHint(d?.domain ?? seg, repoName);
     try {
       const login = LOGIN.exec(rest);
+      const audit = login
+        ? auditWrite(svc, ctx.state, { domainSegment: seg, repository: repoName, action: 'codeartifact:GetAuthorizationToken', detail: 'npm login', scope: 'domain' })
+        : isWrite(ctx.method, rest)
+          ? auditWrite(svc, ctx.state, { domainSegment: seg, repository: repoName, action: WRITE_ACTION[ctx.method], detail: writeDetail(ctx.method, rest) })
+          : undefined;
       // Login must work with an expired token still configured: it is not authenticated by one.
-      const ep = await openEndpoint(svc, 'npm', seg, repoName, login ? undefined : ctx.get('authorization') || undefined);
+      const ep = await openEndpoint(svc, 'npm', seg, repoName, login ? undefined : ctx.get('authorization') || undefined, audit);
       if (login) {
         if (ctx.method !== 'PUT') throw notFound('Not found');
         return await legacyLogin(ctx, svc, ep, login[1]);
@@ -47,6 +52,20 @@ export function npmRouter(svc: Services, data: NpmData): Router {
     }
   });
   return router;
+}
+
+const WRITE_ACTION: Record<string, string> = { PUT: ACTIONS.publish, DELETE: ACTIONS.delete };
+
+/** Every PUT and DELETE changes the registry (publish, deprecate, unpublish, dist-tag), but logout's. */
+function isWrite(method: string, rest: string): boolean {
+  return (method === 'PUT' || method === 'DELETE') && !rest.startsWith('-/user/token/');
+}
+
+/** What the npm user ran, for the audit row (publish and deprecate both PUT a document: publish.ts tells them apart). */
+function writeDetail(method: string, rest: string): string {
+  if (rest.startsWith('-/package/')) return method === 'PUT' ? 'npm dist-tag add' : 'npm dist-tag rm';
+  if (method === 'DELETE' || rest.includes('/-rev/')) return 'npm unpublish';
+  return 'npm publish';
 }
 
 async function dispatch(r: NpmRequest, rest: string): Promise<void> {

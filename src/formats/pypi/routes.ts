@@ -8,7 +8,7 @@ import { arn } from '../../core/names.js';
 import { notFound } from '../../errors.js';
 import { pypiStore } from '../../store/pypi.js';
 import type { Services } from '../../services.js';
-import { authorize, openEndpoint, type Endpoint } from '../shared/endpoint.js';
+import { auditWrite, authorize, openEndpoint, type Endpoint } from '../shared/endpoint.js';
 import { etagOf, projectView } from './documents.js';
 import { PypiError, sendError, type Surface } from './errors.js';
 import { externalVersionMetadata, notModified, serveFile } from './read.js';
@@ -37,8 +37,8 @@ export function pypiRouter(svc: Services): Router {
       sendError(ctx, surface, e);
     }
   };
-  const open = async (ctx: Context): Promise<Endpoint> => {
-    const ep = await openEndpoint(svc, 'pypi', ctx.params.domain, ctx.params.repository, ctx.get('authorization') || undefined);
+  const open = async (ctx: Context, audit?: ReturnType<typeof auditWrite>): Promise<Endpoint> => {
+    const ep = await openEndpoint(svc, 'pypi', ctx.params.domain, ctx.params.repository, ctx.get('authorization') || undefined, audit);
     ctx.state.principal = ep.caller.principal.arn;
     return ep;
   };
@@ -59,7 +59,13 @@ export function pypiRouter(svc: Services): Router {
   r.post(
     '/',
     wrap('upload', async (ctx) => {
-      const ep = await open(ctx);
+      const audit = auditWrite(svc, ctx.state, {
+        domainSegment: ctx.params.domain,
+        repository: ctx.params.repository,
+        action: PUBLISH,
+        detail: 'twine upload',
+      });
+      const ep = await open(ctx, audit);
       // Anonymous callers are challenged before the body is read (twine then shows the 401).
       if (ep.caller.via === 'none') await authorize(svc, ep, PUBLISH, undefined, PUBLISH_HINT);
       // Permission on the project the form names, checked on its `name` field before any of the

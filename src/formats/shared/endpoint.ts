@@ -1,6 +1,7 @@
 // What every package-manager endpoint does first: find the repository named by the URL
 // (/{format}/d/{domain}-{owner}/{repository}/), authenticate the token, check the action.
-// Errors stay HoardErrors; each adapter renders them in its client's shape.
+// Errors stay HoardErrors; each adapter renders them in its client's shape. Writes and logins are
+// marked for the audit trail here too (auditWrite), so every format records them the same way.
 import { HoardError, isHoardError, notFound, unauthenticated } from '../../errors.js';
 import { RULES } from '../../core/names.js';
 import type { DomainRow, RepositoryWithDomain } from '../../store/domains.js';
@@ -8,6 +9,9 @@ import type { DataPlaneCaller } from '../../auth/data-plane.js';
 import { deniedMessage, isOtherAccount } from '../../auth/access.js';
 import type { Principal } from '../../core/identity.js';
 import type { Services } from '../../services.js';
+import { markAudit, type AuditMark } from '../../core/audit.js';
+
+const READ = 'codeartifact:ReadFromRepository';
 
 export interface Endpoint {
   domain: DomainRow;
@@ -15,6 +19,27 @@ export interface Endpoint {
   caller: DataPlaneCaller;
   /** absolute base URL of this endpoint, ending in '/' */
   base: string;
+  /** set for an audited request (a write or login): authorize refines it with what is checked */
+  audit?: AuditMark;
+}
+
+/**
+ * Marks a data-plane write or login for the audit trail, before its credentials are checked, so a
+ * refused one is recorded too. The resource starts as the repository (the domain for a login);
+ * openEndpoint adds the caller, authorize the action and package ARN actually checked.
+ */
+export function auditWrite(
+  svc: Services,
+  state: Record<string, unknown>,
+  at: { domainSegment: string; repository: string; action: string; detail: string; scope?: 'domain' | 'repository' },
+): AuditMark {
+  const parsed = parseDomainSegment(at.domainSegment);
+  const resource = !parsed
+    ? null
+    : at.scope === 'domain'
+      ? svc.domains.domainArn({ owner: parsed.owner, name: parsed.domain })
+      : svc.domains.repositoryArn(parsed.owner, parsed.domain, at.repository);
+  return markAudit(state, { action: at.action, resource, account: parsed?.owner ?? null, detail: at.detail });
 }
 
 /** Splits the `{domain}-{owner}` path segment; the owner is the last 12 digits. */
@@ -30,11 +55,13 @@ export async function openEndpoint(
   domainSegment: string,
   repository: string,
   authorization: string | undefined,
+  audit?: AuditMark,
 ): Promise<Endpoint> {
   const parsed = parseDomainSegment(domainSegment);
   if (!parsed || !RULES.repository.pattern.test(repository))
     throw notFound(`No repository endpoint at /${format}/d/${domainSegment}/${repository}/.`);
   const caller = await svc.dataPlaneAuth.authenticate(authorization, parsed.domain, parsed.owner);
+  if (audit) audit.principal = caller.principal;
   const domain = await svc.domains.findDomain(parsed.owner, parsed.domain);
   const repo = domain ? await svc.domains.repository(domain, repository).catch(notFoundAsNull) : null;
   if (!domain || !repo) {
@@ -48,6 +75,7 @@ export async function openEndpoint(
     repo,
     caller,
     base: `${svc.config.publicUrl}/${format}/d/${domainSegment}/${encodeURIComponent(repository)}/`,
+    audit,
   };
 }
 
@@ -57,12 +85,14 @@ export async function openEndpoint(
  * caller gets AccessDenied (403).
  */
 export async function authorize(svc: Services, ep: Endpoint, action: string, resource?: string, loginHint = ''): Promise<void> {
+  const target = resource ?? svc.domains.repositoryArn(ep.domain.owner, ep.domain.name, ep.repo.name);
+  if (ep.audit && action !== READ) Object.assign(ep.audit, { action, resource: target });
   const decision = await svc.access.allowed(ep.caller.principal, action, {
     scope: 'repository',
     owner: ep.domain.owner,
     domainId: ep.domain.id,
     repositoryId: ep.repo.id,
-    resource: resource ?? svc.domains.repositoryArn(ep.domain.owner, ep.domain.name, ep.repo.name),
+    resource: target,
   });
   if (decision.allowed) return;
   if (ep.caller.via === 'none')
