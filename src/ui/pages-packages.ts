@@ -111,7 +111,7 @@ export function packageRoutes(router: Router, ui: UiContext): void {
             <tbody>${d.dependencies.map((x) => html`<tr><td>${x.namespace ? `${x.namespace}/` : ''}${x.package}</td><td>${x.dependencyType ?? ''}</td><td class="mono">${x.versionRequirement ?? ''}</td></tr>`)}</tbody></table>`
           : html`<p class="muted">None.</p>`}
         <h3>Readme</h3>
-        ${d.readme ? html`<div class="readme">${renderReadme(d.readme, isMarkdown(c.format, v.metadata))}</div>` : html`<p class="muted">No readme.</p>`}`;
+        ${d.readme ? html`<div class="readme">${renderReadme(d.readme, isMarkdown(c.format, v.metadata), `${v.id}:${v.revision}`)}</div>` : html`<p class="muted">No readme.</p>`}`;
     }
     send(
       ctx,

@@ -290,3 +290,16 @@ describe('web UI: pages', () => {
     expect(rows2.length).toBe(50);
   });
 });
+
+describe('web UI behind HTTPS', () => {
+  it('marks the session cookie Secure when the public URL is https', async () => {
+    const s = await startHoard({ HOARD_PUBLIC_URL: 'https://127.0.0.1:8443' });
+    try {
+      const r = await postForm(s, '/ui/signin', { method: 'key', accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey }, { origin: 'https://127.0.0.1:8443' });
+      expect(r.status).toBe(303);
+      expect(r.headers.get('set-cookie')).toMatch(/; HttpOnly; SameSite=Strict; .*; Secure$/);
+    } finally {
+      await s.stop();
+    }
+  });
+});
