@@ -40,6 +40,7 @@ export function uiRouter(svc: Services): Router {
       return send(ctx, 401, 'Session not valid', html`<p class="error">Your session has ended or is not valid. <a href="/ui/signin">Sign in again</a>.</p>`);
     }
     ctx.state.viewer = viewer;
+    if (viewer.principal.kind !== 'anonymous') ctx.state.principal = viewer.principal.arn; // for the access log
     try {
       await next();
     } catch (e) {
@@ -82,6 +83,12 @@ export function uiRouter(svc: Services): Router {
 
   repositoryRoutes(router, ui);
   packageRoutes(router, ui);
+  // A domain or repository page asked for without its trailing slash; then anything else is a 404 page.
+  router.get('/ui/d/:seg', (ctx) => ctx.redirect(`${ctx.path}/`));
+  router.get('/ui/d/:seg/:repo', (ctx) => ctx.redirect(`${ctx.path}/`));
+  router.get('/ui/*rest', (ctx) =>
+    send(ctx, 404, 'Not found', html`<p class="error">There is no page at ${ctx.path}.</p><p><a href="/ui/">Back to the domains</a></p>`),
+  );
   return router;
 }
 

@@ -53,6 +53,19 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
   it('signs in, opens a domain, a repository, searches, opens the package, sees versions and readme, downloads', async () => {
     await p.goto(`${h.url}/ui/`);
     await shot('anonymous');
+    // Keyboard: the first Tab reaches the skip link, which moves focus to the content.
+    await p.keyboard.press('Tab');
+    expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await p.keyboard.press('Enter');
+    expect(await p.evaluate(() => document.activeElement?.id)).toBe('main');
+    // Light and dark follow the system setting.
+    const background = () => p.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await p.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
+    const light = await background();
+    await p.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+    expect(await background()).not.toBe(light);
+    await shot('anonymous-dark');
+    await p.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
     await p.click('a[href="/ui/signin"]');
     await p.waitForSelector('#accessKeyId');
     // Every visible field has a label.

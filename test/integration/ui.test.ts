@@ -2,11 +2,17 @@
 // authorization of every page by the API's evaluator, CSRF defences, the readme sanitizer,
 // downloads, and a 5,000-version package page that reads no version's metadata but one.
 import { createHash } from 'node:crypto';
+import { CreateDomainCommand, CreateRepositoryCommand } from '@aws-sdk/client-codeartifact';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHoard, type TestHoard } from '../support/hoard.js';
+import { execFile } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { cliEnv, startHoard, tempHome, type TestHoard } from '../support/hoard.js';
 import { bulkVersions } from '../support/versions.js';
 import { page, postForm, signIn, uiWorld, type UiClient, type UiWorld } from '../support/ui.js';
 
+const run = promisify(execFile);
 let h: TestHoard;
 let w: UiWorld;
 let root: UiClient;
@@ -49,8 +55,18 @@ describe('web UI: sessions', () => {
   });
 
   it('an authorization token signs in, limited to its domain and its lifetime; a garbled token gets 401', async () => {
+    const sdk = h.sdk();
+    await sdk.send(new CreateDomainCommand({ domain: 'elsewhere' }));
+    await sdk.send(new CreateRepositoryCommand({ domain: 'elsewhere', repository: 'hidden-from-token' }));
+    expect((await root.get('/ui/')).text).toContain('hidden-from-token');
     const t = await signIn(h, { method: 'token', token: w.token });
     expect((await t.get(repoPage('private'))).status).toBe(200);
+    // The token was issued for acme: the session sees nothing of another domain, even as root.
+    const home = await t.get('/ui/');
+    expect(home.text).toContain('>private<');
+    expect(home.text).not.toMatch(/elsewhere|hidden-from-token/);
+    expect((await t.get(`/ui/d/elsewhere-${h.accountId}/hidden-from-token/`)).status).toBe(403);
+    expect((await t.get(`/ui/d/elsewhere-${h.accountId}/`)).status).toBe(403);
     const maxAge = Number(/Max-Age=(\d+)/.exec(t.setCookie)![1]);
     expect(maxAge).toBeLessThanOrEqual(8 * 3600);
     const bad = await postForm(h, '/ui/signin', { method: 'token', token: `${w.token}x` });
@@ -128,6 +144,16 @@ describe('web UI: authorization', () => {
     expect((await root.get(repoPage('private'))).text).toMatch(/>private<\/a><\/li><li><a [^>]+>public<\/a><\/li><li><a [^>]+>secret</);
   });
 
+  it('an unknown page is a 404 page; a domain or repository path without its slash is redirected', async () => {
+    const r = await root.get('/ui/no/such/page');
+    expect(r.status).toBe(404);
+    expect(r.text).toContain('There is no page at /ui/no/such/page.');
+    const slash = await root.get(`/ui/d/${w.seg}/private`);
+    expect(slash.status).toBe(302);
+    expect(slash.headers.get('location')).toBe(`/ui/d/${w.seg}/private/`);
+    expect((await root.get(`/ui/d/not-a-domain-segment/`)).status).toBe(404);
+  });
+
   it('pages are served with a strict CSP; the stylesheet and script are hashed and cached for a year', async () => {
     const home = await page(h, '/ui/');
     const csp = home.headers.get('content-security-policy')!;
@@ -163,6 +189,20 @@ describe('web UI: pages', () => {
     expect(r.text).toContain(`hoard login --tool npm --domain acme --domain-owner ${h.accountId} --repository private`);
     expect(r.text).toContain(`aws codeartifact login --tool pip --domain acme --domain-owner ${h.accountId} --repository private --endpoint-url ${h.url}`);
     for (const tool of ['npm', 'pnpm', 'yarn', 'pip', 'uv', 'twine', 'Maven', 'Gradle']) expect(r.text).toContain(`<summary>${tool} `);
+  });
+
+  it('the .npmrc the connect page shows works as is with real npm (token from the environment)', async () => {
+    const r = await root.get(`${repoPage('private')}connect`);
+    const code = /<pre data-copy="npm \.npmrc"><code>([^<]*)<\/code>/.exec(r.text)![1];
+    const npmrc = code.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    const home = tempHome();
+    writeFileSync(path.join(home, '.npmrc'), npmrc);
+    const out = await run('npm', ['view', 'widget', 'dist-tags', '--json'], {
+      cwd: home,
+      env: { ...cliEnv(h, home), npm_config_cache: path.join(home, 'cache'), CODEARTIFACT_AUTH_TOKEN: w.token },
+    });
+    rmSync(home, { recursive: true, force: true });
+    expect(JSON.parse(out.stdout)).toEqual({ latest: '1.0.0', next: '1.1.0' });
   });
 
   it('package search filters by substring and format, and pages', async () => {
