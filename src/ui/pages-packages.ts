@@ -9,7 +9,7 @@ import { notFound, validation, conflict } from '../errors.js';
 import { arn, check, checkFormat } from '../core/names.js';
 import { defaultDisplayVersion, origin, versionSummaries } from '../core/listing.js';
 import { displayName, type Coordinates, type PackageRow } from '../core/packages.js';
-import { batchRequest, updateVersionsStatus, versionDetails } from '../core/versions.js';
+import { TARGET_STATUSES, batchRequest, updateVersionsStatus, versionDetails } from '../core/versions.js';
 import { openAsset } from '../core/generic.js';
 import { asDownload } from '../formats/shared/download.js';
 import { formatBytes, html, time, type Html } from './html.js';
@@ -173,8 +173,8 @@ export function packageRoutes(router: Router, ui: UiContext): void {
     if (!form) return;
     const v = form.get('v') ?? '';
     const to = form.get('to') ?? '';
-    const from = form.get('from') ?? undefined;
-    if (!ACTIONS.Published.concat(ACTIONS.Unlisted).some((a) => a.to === to)) throw validation(`A version can be changed to Published, Unlisted or Archived, not ${to}.`);
+    // The status the confirmation page showed: if it changed meanwhile, nothing is changed (409).
+    const from = form.get('from') || undefined;
     const result = await updateVersionsStatus(svc.packages, o.repo, c, batchRequest([v], undefined, from), to);
     const failed = result.failedVersions[v];
     if (failed) throw conflict(`Version ${v} was not changed: ${failed.errorMessage}.`);
@@ -186,7 +186,7 @@ export function packageRoutes(router: Router, ui: UiContext): void {
 function statusInput(ctx: Context): { v: string; to: string } {
   const v = check('packageName', 'packageVersion', one(ctx, 'v') ?? '');
   const to = one(ctx, 'to') ?? '';
-  if (!['Published', 'Unlisted', 'Archived'].includes(to)) throw validation(`A version can be changed to Published, Unlisted or Archived, not ${to}.`);
+  if (!(TARGET_STATUSES as readonly string[]).includes(to)) throw validation(`A version can be changed to ${TARGET_STATUSES.join(', ')}, not ${to}.`);
   return { v, to };
 }
 

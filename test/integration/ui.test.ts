@@ -269,6 +269,10 @@ describe('web UI: pages', () => {
     expect((await bob.get(pkgPage('private', 'widget'))).text).not.toContain('/status?');
     expect((await bob.get(confirmHref)).status).toBe(403);
     expect((await bob.post(confirmHref.split('?')[0], { csrf: bob.csrf, v: '1.1.0', to: 'Archived' })).status).toBe(403);
+    // Bad input gets a 400 page: an unknown target status, a version that is no version name.
+    expect((await alice.get(confirmHref.replace('to=Archived', 'to=Disposed'))).status).toBe(400);
+    expect((await alice.post(confirmHref.split('?')[0], { csrf: alice.csrf, v: '1.1.0', to: 'Deleted' })).status).toBe(400);
+    expect((await alice.post(confirmHref.split('?')[0], { csrf: alice.csrf, v: '', to: 'Archived' })).status).toBe(400);
     expect(await status('1.1.0')).toBe('Published');
   });
 
