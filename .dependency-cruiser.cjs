@@ -18,9 +18,9 @@ module.exports = {
     },
     {
       name: 'faces-do-not-touch-sql',
-      comment: 'The HTTP faces go through core/ (and auth/), never straight to store/ or blobs/ ...',
+      comment: 'The HTTP faces (and the web UI) go through core/ (and auth/), never straight to store/ or blobs/ ...',
       severity: 'error',
-      from: { path: '^src/(api|formats/shared)/' },
+      from: { path: '^src/(api|formats/shared|ui)/' },
       to: { path: '^src/(store|blobs)/', dependencyTypesNot: ['type-only'] },
     },
     {
@@ -35,20 +35,20 @@ module.exports = {
       comment: 'upstream/ (clients of external connections) knows URLs and bytes, nothing of Hoard.',
       severity: 'error',
       from: { path: '^src/upstream/' },
-      to: { path: '^src/(api|formats|auth|events|cli|core|store|blobs)/' },
+      to: { path: '^src/(api|formats|auth|events|cli|core|store|blobs|ui)/' },
     },
     {
       name: 'core-is-plain',
       comment: 'core/ knows nothing of HTTP, auth, the faces or the server.',
       severity: 'error',
       from: { path: '^src/core/' },
-      to: { path: ['^src/(api|formats|auth|events|cli|server\\.ts)', '^koa', '^@koa/', '^undici'] },
+      to: { path: ['^src/(api|formats|auth|events|cli|ui|server\\.ts)', '^koa', '^@koa/', '^undici'] },
     },
     {
       name: 'store-and-blobs-are-leaves',
       severity: 'error',
       from: { path: '^src/(store|blobs)/' },
-      to: { path: '^src/(api|formats|auth|events|cli|core|upstream)/' },
+      to: { path: '^src/(api|formats|auth|events|cli|core|upstream|ui)/' },
     },
     {
       name: 'no-circular',

@@ -15,6 +15,7 @@ import { Access } from './auth/access.js';
 import { TokenService } from './auth/tokens.js';
 import { DataPlaneAuth } from './auth/data-plane.js';
 import { controlPlaneRouter } from './api/control-plane.js';
+import { uiRouter } from './ui/index.js';
 import { formatAdapters } from './formats/index.js';
 import { PackageService } from './core/packages.js';
 import { Upstreams } from './core/upstreams.js';
@@ -216,6 +217,8 @@ export function buildApp(svc: Services): Koa {
     ctx.body = await registry.metrics();
   });
   app.use(ops.routes());
+  const ui = uiRouter(svc);
+  app.use(ui.routes()).use(ui.allowedMethods());
   for (const a of formatAdapters(svc)) {
     if (a.refresher) svc.packages.registerRefresher(a.format, a.refresher);
     if (a.dataHooks) svc.packages.registerDataHooks(a.format, a.dataHooks);

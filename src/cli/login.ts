@@ -6,6 +6,17 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { call, CliError, type ClientOptions } from './client.js';
+import {
+  gradleProperties,
+  gradleRepositoryKts,
+  gradleRepositoryName,
+  mavenDistributionXml,
+  mavenProfileXml,
+  mavenServerId,
+  mavenServerXml,
+  npmAuthKey,
+  pipIndexUrl,
+} from '../core/client-config.js';
 
 export type Tool = 'npm' | 'pip' | 'twine' | 'maven' | 'gradle';
 const FORMAT: Record<Tool, string> = { npm: 'npm', pip: 'pypi', twine: 'pypi', maven: 'maven', gradle: 'maven' };
@@ -72,8 +83,7 @@ function run(result: LoginResult, o: LoginOptions, cmd: string[], ignoreErrors =
 }
 
 function npm(result: LoginResult, o: LoginOptions): LoginResult {
-  const u = new URL(result.endpoint);
-  const hostPath = `//${u.host}${u.pathname}`;
+  const hostPath = npmAuthKey(result.endpoint);
   if (o.namespace) {
     const scope = o.namespace.startsWith('@') ? o.namespace : `@${o.namespace}`;
     if (!/^@[a-z0-9-~][a-z0-9-._~]*$/.test(scope)) throw new CliError(`Invalid npm scope ${scope}`);
@@ -88,8 +98,7 @@ function npm(result: LoginResult, o: LoginOptions): LoginResult {
 }
 
 function pip(result: LoginResult, o: LoginOptions): LoginResult {
-  const u = new URL(result.endpoint);
-  const index = `${u.protocol}//aws:${result.token}@${u.host}${u.pathname}simple/`;
+  const index = pipIndexUrl(result.endpoint, result.token);
   run(result, o, ['pip', 'config', 'set', 'global.index-url', index]);
   return result;
 }
@@ -117,21 +126,12 @@ function twine(result: LoginResult, o: LoginOptions, home: string): LoginResult 
   return result;
 }
 
-function serverId(o: LoginOptions) {
-  return `${o.domain}-${o.repository}`;
-}
-
 function maven(result: LoginResult, o: LoginOptions, home: string): LoginResult {
-  const id = serverId(o);
-  const server = `    <server>\n      <id>${id}</id>\n      <username>aws</username>\n      <password>${result.token}</password>\n    </server>`;
-  const profile =
-    `    <profile>\n      <id>${id}</id>\n      <activation><activeByDefault>true</activeByDefault></activation>\n` +
-    `      <repositories>\n        <repository>\n          <id>${id}</id>\n          <url>${result.endpoint}</url>\n` +
-    `          <snapshots><enabled>true</enabled></snapshots>\n        </repository>\n      </repositories>\n    </profile>`;
+  const id = mavenServerId(o.domain, o.repository);
+  const server = mavenServerXml(id, result.token);
+  const profile = mavenProfileXml(id, result.endpoint);
   const file = o.settingsFile ?? path.join(home, '.m2', 'settings.xml');
-  result.snippet =
-    `<!-- pom.xml: deploy to Hoard -->\n<distributionManagement>\n  <repository>\n    <id>${id}</id>\n    <url>${result.endpoint}</url>\n  </repository>\n` +
-    `  <snapshotRepository>\n    <id>${id}</id>\n    <url>${result.endpoint}</url>\n  </snapshotRepository>\n</distributionManagement>`;
+  result.snippet = mavenDistributionXml(id, result.endpoint);
   if (o.dryRun) return result;
   let xml = existsSync(file)
     ? readFileSync(file, 'utf8')
@@ -155,15 +155,13 @@ function upsertBlock(xml: string, section: string, tag: string, id: string, bloc
 }
 
 function gradle(result: LoginResult, o: LoginOptions, home: string): LoginResult {
-  const name = serverId(o).replace(/[^A-Za-z0-9]/g, '');
+  const name = gradleRepositoryName(o.domain, o.repository);
   const file = path.join(process.env.GRADLE_USER_HOME ?? path.join(home, '.gradle'), 'gradle.properties');
-  result.snippet =
-    `// build.gradle.kts\nrepositories {\n    maven {\n        name = "${name}"\n        url = uri("${result.endpoint}")\n` +
-    `        credentials(PasswordCredentials::class)\n    }\n}`;
+  result.snippet = gradleRepositoryKts(name, result.endpoint);
   if (o.dryRun) return result;
   const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [];
   const kept = lines.filter((l) => !l.startsWith(`${name}Username=`) && !l.startsWith(`${name}Password=`) && l !== '');
-  kept.push(`${name}Username=aws`, `${name}Password=${result.token}`);
+  kept.push(...gradleProperties(name, result.token));
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, `${kept.join('\n')}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);

@@ -219,6 +219,21 @@ export class DomainService {
     return { items, nextToken: rows.length > maxResults ? encodeToken({ d: last.domain_name, r: last.name }) : undefined };
   }
 
+  /**
+   * Repository rows with their ids, of one domain or of every domain, in (domain name, name) order,
+   * for callers that decide access repository by repository (the web UI).
+   */
+  async repositoryRows(domain: DomainRow | undefined, after: { domain: string; name: string } | null, limit: number): Promise<RepositoryWithDomain[]> {
+    return domainStore.listRepositories(this.db, { domainId: domain?.id }, after, limit);
+  }
+
+  /** A repository's upstreams (in order) and external connections, as DescribeRepository lists them. */
+  async links(repo: RepositoryWithDomain): Promise<{ upstreams: string[]; externalConnections: { name: string; format: string }[] }> {
+    const ups = await domainStore.getUpstreams(this.db, [repo.id]);
+    const ext = await domainStore.getExternalConnections(this.db, [repo.id]);
+    return { upstreams: ups.map((u) => u.name), externalConnections: ext.map((e) => ({ name: e.name, format: e.package_format })) };
+  }
+
   repositoryArn(owner: string, domain: string, repo: string): string {
     return arn.repository(this.region, owner, domain, repo);
   }

@@ -6,7 +6,7 @@ import { decodeToken, encodeToken } from './pagination.js';
 import { validation } from '../errors.js';
 import { displayName, type AssetRow, type Coordinates, type PackageRow, type PackageService, type VersionRow } from './packages.js';
 import { packageMissing, packageSummary, versionDetails, versionMissing, type LicenseInfo, type PackageDependency, type PackageSummary } from './versions.js';
-import { listingStore, type PackageFilter, type SortedVersionRow, type VersionFilter } from '../store/listing.js';
+import { listingStore, type PackageFilter, type SortedVersionRow, type VersionFilter, type VersionSummaryRow } from '../store/listing.js';
 import type { RepositoryWithDomain } from '../store/domains.js';
 
 export interface Page<T> {
@@ -85,7 +85,7 @@ export async function describePackage(ps: PackageService, repo: RepositoryWithDo
   return { format: s.format, namespace: s.namespace, name: s.package, originConfiguration: s.originConfiguration };
 }
 
-export function origin(v: VersionRow): PackageVersionOrigin {
+export function origin(v: Pick<VersionRow, 'entry_external_connection' | 'entry_repository' | 'origin_type'>): PackageVersionOrigin {
   return {
     domainEntryPoint: v.entry_external_connection
       ? { externalConnectionName: v.entry_external_connection }
@@ -126,6 +126,28 @@ export async function listVersions(
     package: c.name,
     versions: page.map((v) => ({ version: v.version, revision: v.revision, status: v.status, origin: origin(v) })),
     nextToken,
+  };
+}
+
+/**
+ * One page of a package's versions, newest first, without their metadata (the web UI's version
+ * table: a package of thousands of versions costs one index range scan per page), plus the counts
+ * by status.
+ */
+export async function versionSummaries(
+  ps: PackageService,
+  pkg: PackageRow,
+  max: number,
+  nextToken?: string,
+): Promise<{ items: VersionSummaryRow[]; nextToken?: string; counts: Record<string, number> }> {
+  const after = token<{ t: string; id: number }>(nextToken, 't', { t: 'string', id: 'number' });
+  const rows = await listingStore.versionSummariesByPublished(ps.db, pkg.id, after, max + 1);
+  const items = rows.slice(0, max);
+  const last = items[items.length - 1];
+  return {
+    items,
+    nextToken: rows.length > max ? encodeToken({ k: 't', t: last.sort_t, id: last.id }) : undefined,
+    counts: await listingStore.countVersions(ps.db, pkg.id),
   };
 }
 

@@ -64,6 +64,11 @@ export const arn = {
   user: (account: string, userName: string) => `arn:aws:iam::${account}:user/${userName}`,
 };
 
+/** A repository's endpoint for a format, as GetRepositoryEndpoint returns it (ends in '/'). */
+export function repositoryEndpoint(publicUrl: string, format: string, domain: string, owner: string, repository: string): string {
+  return `${publicUrl}/${format}/d/${domain}-${owner}/${encodeURIComponent(repository)}/`;
+}
+
 export type ParsedArn =
   | { type: 'domain'; region: string; owner: string; domain: string }
   | { type: 'repository'; region: string; owner: string; domain: string; repository: string }

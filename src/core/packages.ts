@@ -48,6 +48,8 @@ export interface CopiedVersion {
  */
 export interface PackageDataHooks {
   latestVersion?(pkg: PackageRow): Promise<string | null>;
+  /** npm's dist-tags (tag -> version), shown by the web UI; formats without tags leave it out */
+  distTags?(pkg: PackageRow): Promise<Record<string, string>>;
   copied?(dest: PackageTx, source: PackageRow, versions: CopiedVersion[]): Promise<void>;
 }
 

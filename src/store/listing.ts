@@ -11,6 +11,8 @@ export interface PackageFilter {
   namePrefix?: string;
   publish?: 'ALLOW' | 'BLOCK';
   upstream?: 'ALLOW' | 'BLOCK';
+  /** the web UI's search: a case-insensitive substring of `namespace/name` (strpos, no pattern) */
+  contains?: string;
 }
 
 export interface PackageKey {
@@ -26,6 +28,11 @@ export interface VersionFilter {
 
 /** A version row plus its sort key as text (timestamps keep their microseconds across pages). */
 export type SortedVersionRow = VersionRow & { sort_t: string };
+
+/** A version without its metadata document: what a list of thousands of versions shows. */
+export type VersionSummaryRow = Omit<VersionRow, 'metadata'> & { sort_t: string };
+
+const SUMMARY_COLS = 'id, package_id, version, status, revision, origin_type, entry_repository, entry_external_connection, published_at, created_at, updated_at';
 
 /** '-infinity' orders versions never published (Unfinished) after every published one, newest first. */
 const PUBLISHED_KEY = `coalesce(published_at, '-infinity'::timestamptz)`;
@@ -44,6 +51,7 @@ export const listingStore = {
     if (f.namePrefix !== undefined) add('starts_with(name, ?)', f.namePrefix);
     if (f.publish !== undefined) add('origin_publish = ?', f.publish);
     if (f.upstream !== undefined) add('origin_upstream = ?', f.upstream);
+    if (f.contains !== undefined) add(`strpos(lower(namespace || '/' || name), lower(?)) > 0`, f.contains);
     if (after) {
       params.push(after.format, after.namespace, after.name);
       const n = params.length;
@@ -80,18 +88,26 @@ export const listingStore = {
     after: { t: string; id: number } | null,
     limit: number,
   ): Promise<SortedVersionRow[]> {
-    const { where, params } = versionWhere(packageId, f);
-    if (after !== null) {
-      params.push(after.t, after.id);
-      where.push(`(${PUBLISHED_KEY}, id) < ($${params.length - 1}::timestamptz, $${params.length}::int8)`);
-    }
-    params.push(limit);
-    const r = await q.query<SortedVersionRow>(
-      `SELECT *, ${PUBLISHED_KEY}::text AS sort_t FROM package_version WHERE ${where.join(' AND ')}
-       ORDER BY ${PUBLISHED_KEY} DESC, id DESC LIMIT $${params.length}`,
-      params,
+    return publishedPage<SortedVersionRow>(q, '*', packageId, f, after, limit);
+  },
+
+  /** The same order and keyset as versionsByPublished, without reading any version's metadata. */
+  async versionSummariesByPublished(
+    q: Queryable,
+    packageId: number,
+    after: { t: string; id: number } | null,
+    limit: number,
+  ): Promise<VersionSummaryRow[]> {
+    return publishedPage<VersionSummaryRow>(q, SUMMARY_COLS, packageId, {}, after, limit);
+  },
+
+  /** How many versions a package has, by status (one index range scan). */
+  async countVersions(q: Queryable, packageId: number): Promise<Record<string, number>> {
+    const r = await q.query<{ status: string; n: number }>(
+      'SELECT status, count(*)::int8 AS n FROM package_version WHERE package_id = $1 GROUP BY status',
+      [packageId],
     );
-    return r.rows;
+    return Object.fromEntries(r.rows.map((x) => [x.status, Number(x.n)]));
   },
 
   /** The most recently published version that is Published now (defaultDisplayVersion). */
@@ -130,6 +146,28 @@ export const listingStore = {
     return r.rows;
   },
 };
+
+async function publishedPage<T>(
+  q: Queryable,
+  cols: string,
+  packageId: number,
+  f: VersionFilter,
+  after: { t: string; id: number } | null,
+  limit: number,
+): Promise<T[]> {
+  const { where, params } = versionWhere(packageId, f);
+  if (after !== null) {
+    params.push(after.t, after.id);
+    where.push(`(${PUBLISHED_KEY}, id) < ($${params.length - 1}::timestamptz, $${params.length}::int8)`);
+  }
+  params.push(limit);
+  const r = await q.query<T & Record<string, unknown>>(
+    `SELECT ${cols}, ${PUBLISHED_KEY}::text AS sort_t FROM package_version WHERE ${where.join(' AND ')}
+     ORDER BY ${PUBLISHED_KEY} DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return r.rows;
+}
 
 function versionWhere(packageId: number, f: VersionFilter): { where: string[]; params: unknown[] } {
   const where = ['package_id = $1'];

@@ -21,6 +21,8 @@ import { checkGenericAssetName } from '../../src/core/generic.js';
 import { decodePatternFromArn, parsePattern } from '../../src/core/package-group-pattern.js';
 import { parsePolicy } from '../../src/auth/policy.js';
 import { verifySigV4 } from '../../src/auth/sigv4.js';
+import { renderReadme } from '../../src/ui/readme.js';
+import { escapeHtml } from '../../src/ui/html.js';
 
 const BOUND_MS = 1_000;
 const PIECES = [' ', '\t', '\n', '\r\n', '\u2028', '-', '.', '_', '/', '\\', 'a', 'A', '0', '=', '@', ':', '*', '?', '%2f', '%', '(',
@@ -74,6 +76,10 @@ const SUBJECTS: Subject[] = [
   // shared by the faces
   { name: 'Range', kind: 'line', n: 16_000, run: (s) => parseRange(`bytes=${s}`, 100) },
   { name: 'domain segment', kind: 'body', n: 16_000, run: (s) => parseDomainSegment(`a${s}-111122223333${s}`) },
+  // the web UI: a published readme (Markdown, then the sanitizer) and the escaping of every value
+  { name: 'ui readme markdown', kind: 'body', n: 30_000, run: (s) => renderReadme(`# a\n${s}`, true) },
+  { name: 'ui readme links', kind: 'body', n: 6_000, run: (s) => renderReadme(`[x](${s}) <a href="${s}">${s}</a> ![${s}](${s}`, true) },
+  { name: 'ui escape', kind: 'body', n: 50_000, run: (s) => escapeHtml(s) },
   // Maven: paths, checksum bodies, poms and metadata
   { name: 'maven path', kind: 'rawpath', n: 16_000, run: (s) => parseMavenPath(`com/acme/a/1.0/a-1.0${s}.jar`) },
   { name: 'maven checksum body', kind: 'body', n: 50_000, run: (s) => [parseChecksumBody(`=${s}`, 'sha1'), parseChecksumBody(`a${s}`, 'sha1')] },

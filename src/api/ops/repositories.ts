@@ -1,6 +1,6 @@
 // Repository operations: create, describe, update, delete, list, endpoints, external connections.
 import { validation } from '../../errors.js';
-import { check, checkFormat } from '../../core/names.js';
+import { check, checkFormat, repositoryEndpoint } from '../../core/names.js';
 import { checkUpstreamList } from '../../core/domain-model.js';
 import { body, op, type OpInput, type Operation, type PreInput } from '../operation.js';
 import { domainFor, ownerOf, repoNames, repositoryFor } from '../resolve.js';
@@ -145,10 +145,7 @@ export const repositoryOps: Operation[] = [
       if (endpointType !== undefined && endpointType !== 'ipv4' && endpointType !== 'dualstack')
         throw validation(`Unknown endpointType ${endpointType}; use ipv4 or dualstack.`);
       await repositoryFor(input, 'codeartifact:GetRepositoryEndpoint', n);
-      const base = input.svc.config.publicUrl;
-      return {
-        repositoryEndpoint: `${base}/${format}/d/${n.domain}-${n.owner}/${encodeURIComponent(n.repository)}/`,
-      };
+      return { repositoryEndpoint: repositoryEndpoint(input.svc.config.publicUrl, format, n.domain, n.owner, n.repository) };
     },
   },
   op({

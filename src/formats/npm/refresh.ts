@@ -147,13 +147,16 @@ function knownDetail(p: PackageTx, data: NpmData, versionId: number) {
 
 /**
  * What the control plane needs from npm's own data: the `latest` dist-tag (ListPackageVersions'
- * defaultDisplayVersion) and, on CopyPackageVersions, the copied versions' entries plus the source's
+ * defaultDisplayVersion), all dist-tags (the web UI's version table) and, on CopyPackageVersions, the copied versions' entries plus the source's
  * dist-tags that point at copied versions (they overwrite same-named tags, as CodeArtifact does).
  */
 export function npmDataHooks(data: NpmData): PackageDataHooks {
   return {
     async latestVersion(pkg) {
       return (await data.distTags(pkg.id))?.dist_tags.latest ?? null;
+    },
+    async distTags(pkg) {
+      return (await data.distTags(pkg.id))?.dist_tags ?? {};
     },
     async copied(dest, source, versions) {
       for (const v of versions) await data.copyVersionDoc(dest, v.fromVersionId, v.toVersionId);
