@@ -3,6 +3,7 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { isHoardError } from '../errors.js';
+import { markAudit } from '../core/audit.js';
 import { setErrorStatus, statusOf } from '../formats/shared/errors.js';
 import type { Services } from '../services.js';
 import { html, type Viewer } from './html.js';
@@ -56,14 +57,18 @@ export function uiRouter(svc: Services): Router {
 
   router.get('/ui/signin', (ctx) => signInPage(ctx, 200));
   router.post('/ui/signin', async (ctx) => {
+    // A sign-in is a login: audited with its outcome (refusals as anonymous), never with the secret.
+    const audit = markAudit(ctx.state, { action: 'hoard:SignIn', detail: 'web UI' });
     const form = await checkedForm(ctx, ui, false);
     if (!form) return;
     try {
       if (form.get('method') === 'token') {
         const t = await ui.auth.checkToken((form.get('token') ?? '').trim());
+        audit.principal = t.principal;
         await ui.auth.start(ctx, t.principal, { scope: t.scope, expiresAt: t.expiresAt });
       } else {
         const p = await ui.auth.checkAccessKey((form.get('accessKeyId') ?? '').trim(), (form.get('secretAccessKey') ?? '').trim());
+        audit.principal = p;
         await ui.auth.start(ctx, p);
       }
     } catch (e) {

@@ -17,6 +17,7 @@ import { checkedForm, send, viewerOf, type UiContext } from './respond.js';
 import { domainPath, openRepository, type OpenRepository } from './resolve.js';
 import { isMarkdown, renderReadme } from './readme.js';
 import { installCommand } from './snippets.js';
+import { markAudit } from '../core/audit.js';
 import { mayOnRepository } from './visibility.js';
 import { packagePath } from './pages-repos.js';
 
@@ -167,8 +168,11 @@ export function packageRoutes(router: Router, ui: UiContext): void {
   });
 
   router.post(`${base}/status`, async (ctx) => {
+    // Audited like the API call it stands for, refusals included (core/audit.ts).
+    const audit = markAudit(ctx.state, { action: UPDATE, principal: viewerOf(ctx).principal, detail: 'web UI status change' });
     // Authorized on the package before the form is read, as every route does.
     const { o, c } = await openPackage(ui, ctx, UPDATE);
+    Object.assign(audit, { resource: pkgArn(ui, o, c), account: o.domain.owner });
     const form = await checkedForm(ctx, ui, true);
     if (!form) return;
     const v = form.get('v') ?? '';

@@ -274,6 +274,20 @@ describe('web UI: pages', () => {
     expect((await alice.post(confirmHref.split('?')[0], { csrf: alice.csrf, v: '1.1.0', to: 'Deleted' })).status).toBe(400);
     expect((await alice.post(confirmHref.split('?')[0], { csrf: alice.csrf, v: '', to: 'Archived' })).status).toBe(400);
     expect(await status('1.1.0')).toBe('Published');
+    // Each status post is in the audit trail as the API call it stands for, on the package, refusals included.
+    const home = tempHome();
+    const r = await run('node', ['dist/main.js', 'audit', '--action', 'codeartifact:UpdatePackageVersionsStatus', '--json'], { env: cliEnv(h, home) });
+    const events = (JSON.parse(r.stdout) as { events: { principalArn: string; resourceArn?: string; outcome: string }[] }).events;
+    const by = (user: string) => events.filter((e) => e.principalArn === `arn:aws:iam::${h.accountId}:user/${user}`);
+    expect(by('alice').map((e) => e.outcome).sort()).toEqual(['ConflictException', 'Success', 'Success', 'ValidationException', 'ValidationException']);
+    expect(by('alice').every((e) => e.resourceArn === `arn:aws:codeartifact:us-east-1:${h.accountId}:package/acme/private/npm//widget`)).toBe(true);
+    expect(by('bob').map((e) => e.outcome)).toEqual(['AccessDeniedException']);
+    // Sign-ins are logins: recorded with who signed in, a refused one as anonymous, never with the secret.
+    const signins = await run('node', ['dist/main.js', 'audit', '--action', 'hoard:SignIn', '--json'], { env: cliEnv(h, home) });
+    const si = (JSON.parse(signins.stdout) as { events: { principalArn: string; outcome: string }[] }).events;
+    expect(si.some((e) => e.principalArn.endsWith(':user/alice') && e.outcome === 'Success')).toBe(true);
+    expect(si.some((e) => e.principalArn === 'anonymous' && e.outcome === 'UnauthenticatedException')).toBe(true);
+    expect(signins.stdout).not.toContain(w.alice.secretAccessKey);
   });
 
   it('cross-site and token-less form posts are refused with 403 and change nothing', async () => {
