@@ -20,6 +20,8 @@ import { PackageService } from './core/packages.js';
 import { Upstreams } from './core/upstreams.js';
 import { startCollector } from './core/collector.js';
 import { startTempSweeper } from './core/temp-sweeper.js';
+import { WebhookService } from './core/webhooks/service.js';
+import { startWebhookWorkers } from './core/webhooks/worker.js';
 import { isHoardError } from './errors.js';
 import { isUnavailable, waitUntilAvailable } from './outage.js';
 import { setErrorStatus, statusOf } from './formats/shared/errors.js';
@@ -97,6 +99,7 @@ async function buildOnDb(
     dataPlaneAuth: new DataPlaneAuth(tokens, identity),
     log,
     metrics,
+    webhooks: new WebhookService(db, config.masterKey, () => config.webhooks.allowPrivate),
   };
   const bootstrap = await wait('database', () => identity.bootstrap(config.root));
   return { svc, bootstrap };
@@ -240,6 +243,15 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
   });
   // Temporaries of interrupted uploads are removed at start and then on an interval.
   const sweeper = startTempSweeper(svc.blobs, { intervalMs: config.tempSweepIntervalMs, graceMs: config.tempGraceMs, log: svc.log });
+  // Webhooks: the dispatcher reads the outbox; delivery workers send what is due (every replica).
+  const webhookWorkers = startWebhookWorkers(svc.db, {
+    config: config.webhooks,
+    masterKey: config.masterKey,
+    metrics: svc.metrics.webhooks,
+    log: svc.log,
+    userAgent: 'Hoard-Webhooks/1',
+  });
+  svc.webhooks.wake = webhookWorkers.wake;
   let closing: Promise<void> | null = null;
   return {
     url: `http://${host}:${port}`,
@@ -259,6 +271,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
           server.closeIdleConnections();
         });
         await collector.stop();
+        await webhookWorkers.stop();
         await svc.upstreams.close();
         await sweeper.stop();
         await svc.db.close();

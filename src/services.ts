@@ -11,6 +11,7 @@ import type { TokenService } from './auth/tokens.js';
 import type { DataPlaneAuth } from './auth/data-plane.js';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
+import type { WebhookService } from './core/webhooks/service.js';
 
 export interface Services {
   config: Config;
@@ -25,4 +26,5 @@ export interface Services {
   dataPlaneAuth: DataPlaneAuth;
   log: Logger;
   metrics: Metrics;
+  webhooks: WebhookService;
 }

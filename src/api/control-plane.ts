@@ -1,4 +1,4 @@
-// Mounts the CodeArtifact REST API (/v1/...) and Hoard's admin API (/admin/v1/...): SigV4 on every
+// Mounts the CodeArtifact REST API (/v1/...), Hoard's admin API (/admin/v1/...) and webhook API (/hoard/v1/...): SigV4 on every
 // request, checked before the body is read, then each operation's authorize, and only then the
 // body (within limits, hashed for the signature); AWS error shapes on failure.
 import { createHash } from 'node:crypto';
@@ -19,6 +19,7 @@ import { packageOps } from './ops/packages.js';
 import { versionLifecycleOps, versionReadOps } from './ops/versions.js';
 import { genericOps } from './ops/generic.js';
 import { packageGroupOps } from './ops/package-groups.js';
+import { webhookOps } from './ops/webhooks.js';
 
 export const CONTROL_PLANE_OPERATIONS: Operation[] = [
   ...domainOps,
@@ -36,8 +37,9 @@ export function controlPlaneRouter(svc: Services, extra: Operation[] = []): Rout
   const router = new Router();
   mount(router, svc, [...CONTROL_PLANE_OPERATIONS, ...extra], 'codeartifact');
   mount(router, svc, adminOps, 'hoard');
+  mount(router, svc, webhookOps, 'hoard');
   // Paths that exist with another method, and unknown /v1 paths, answer in AWS's shape too.
-  router.all(/^\/(v1|admin\/v1)(\/.*)?$/, (ctx) => {
+  router.all(/^\/(v1|admin\/v1|hoard\/v1)(\/.*)?$/, (ctx) => {
     sendAwsError(ctx, {
       type: 'UnknownOperationException',
       status: 404,

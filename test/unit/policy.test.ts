@@ -453,7 +453,7 @@ describe('parsePolicy: rejections', () => {
     ['unknown action pattern', v([{ ...ok, Action: 'codeartifact:Frobnicate*' }]), 'resource', /unknown action "codeartifact:Frobnicate\*"/],
     ['unknown sts action', v([{ ...ok, Action: 'sts:AssumeRole' }]), 'resource', /unknown action "sts:AssumeRole"/],
     ['unknown action in NotAction', v([{ Effect: 'Deny', Principal: '*', NotAction: 'codeartifact:Read' }]), 'resource', /unknown action "codeartifact:Read"/],
-    ['unknown service', v([{ ...ok, Action: 's3:GetObject' }]), 'resource', /unknown service "s3" in action "s3:GetObject"; only "codeartifact" and "sts"/],
+    ['unknown service', v([{ ...ok, Action: 's3:GetObject' }]), 'resource', /unknown service "s3" in action "s3:GetObject"; only "codeartifact", "hoard" and "sts"/],
     ['action without service', v([{ ...ok, Action: 'ReadFromRepository' }]), 'resource', /invalid action "ReadFromRepository"; expected .*service:ActionName/],
     ['Principal in identity policy', v([{ ...ok, Resource: '*' }]), 'identity', /"Principal" is not allowed in an identity policy/],
     ['NotPrincipal in identity policy', v([{ Effect: 'Allow', NotPrincipal: '*', Action: READ, Resource: '*' }]), 'identity', /"NotPrincipal" is not allowed in an identity policy/],

@@ -1,0 +1,148 @@
+// The webhook workers every replica runs (started and stopped by server.ts, like the blob
+// collector): on each tick the dispatcher drains the outbox into deliveries, then the delivery
+// loop claims due deliveries (store/webhooks.ts claimDue: FOR UPDATE SKIP LOCKED, a lease, one in
+// flight per subscription so each receiver gets events in order), sends them and records every
+// attempt. A failure is retried after the next step of the schedule (with +-20 % jitter); after the
+// last step the delivery is failed and stays listed for redelivery.
+import type { Db } from '../../store/db.js';
+import { webhookStore, type ClaimedDelivery } from '../../store/webhooks.js';
+import type { WebhookConfig } from '../../config.js';
+import type { WebhookMetrics } from '../../metrics.js';
+import { openSecret } from '../secrets.js';
+import { dispatchBatch, DISPATCH_BATCH } from './dispatcher.js';
+import { Sender } from './delivery.js';
+
+interface Log {
+  info(o: object, m: string): void;
+  warn(o: object, m: string): void;
+  error(o: object, m: string): void;
+}
+
+export interface WebhookWorkers {
+  /** Look for work now (a test event or redelivery queued on this replica). */
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+const BACKLOG_EVERY_MS = 2_000;
+
+export function startWebhookWorkers(
+  db: Db,
+  opts: { config: WebhookConfig; masterKey: Buffer; metrics: WebhookMetrics; log: Log; userAgent: string },
+): WebhookWorkers {
+  const cfg = opts.config;
+  if (!cfg.enabled) return { wake() {}, stop: async () => {} };
+  const sender = new Sender({ timeoutMs: cfg.timeoutMs, allowPrivate: () => cfg.allowPrivate, userAgent: opts.userAgent });
+  let stopped = false;
+  let inFlight = 0;
+  const running = new Set<Promise<void>>();
+  let claiming: Promise<void> | null = null;
+  let again = false;
+  let ticking: Promise<void> | null = null;
+  let lastBacklog = 0;
+
+  const secretsOf = (d: ClaimedDelivery): string[] => {
+    const s = [openSecret(opts.masterKey, d.secret_sealed)];
+    if (d.previous_secret_sealed && d.previous_secret_until && d.previous_secret_until.getTime() > Date.now())
+      s.push(openSecret(opts.masterKey, d.previous_secret_sealed));
+    return s;
+  };
+
+  const deliver = async (d: ClaimedDelivery) => {
+    const r = await sender.send(d.url, d.message_id, JSON.stringify(d.payload), secretsOf(d));
+    opts.metrics.attempt(r.outcome, r.durationMs / 1000);
+    const step = cfg.retryScheduleMs[d.attempts - 1];
+    const end: 'delivered' | 'failed' | null = r.ok ? 'delivered' : step === undefined ? 'failed' : null;
+    const outcome = end ? { state: end } : { retryMs: Math.round(step * (0.8 + 0.4 * Math.random())) };
+    await db.transaction(async (tx) => {
+      await webhookStore.addAttempt(tx, {
+        delivery_id: d.id,
+        attempted_at: new Date(Date.now() - r.durationMs),
+        duration_ms: r.durationMs,
+        status_code: r.statusCode,
+        error: r.error,
+        response_excerpt: r.excerpt,
+      });
+      await webhookStore.settle(tx, d.id, d.attempts, outcome);
+    });
+    if (end) opts.metrics.delivery(end);
+    if (!end) opts.log.info({ webhook: d.webhook_id, delivery: d.id, attempt: d.attempts, error: r.error }, 'webhook delivery failed; will retry');
+    if (end === 'failed') opts.log.warn({ webhook: d.webhook_id, delivery: d.id, attempts: d.attempts, error: r.error }, 'webhook delivery failed for good');
+  };
+
+  const pump = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
+    if (claiming) {
+      again = true;
+      return claiming;
+    }
+    claiming = claimLoop().finally(() => {
+      claiming = null;
+    });
+    return claiming;
+  };
+
+  const claimLoop = async (): Promise<void> => {
+    try {
+      do {
+        again = false;
+        while (!stopped && inFlight < cfg.concurrency) {
+          const batch = await db.transaction((tx) => webhookStore.claimDue(tx, cfg.concurrency - inFlight, cfg.leaseMs));
+          if (!batch.length) break;
+          for (const d of batch) {
+            inFlight++;
+            const p: Promise<void> = deliver(d)
+              .catch((e: Error) => opts.log.error({ err: { message: e.message, stack: e.stack }, delivery: d.id }, 'webhook delivery could not be recorded'))
+              .finally(() => {
+                inFlight--;
+                running.delete(p);
+                void pump();
+              });
+            running.add(p);
+          }
+        }
+      } while (again && !stopped);
+    } catch (e) {
+      opts.log.error({ err: { message: (e as Error).message } }, 'claiming webhook deliveries failed');
+    }
+  };
+
+  const tick = () => {
+    if (ticking || stopped) return;
+    ticking = (async () => {
+      try {
+        for (let i = 0; i < 20; i++) {
+          const r = await dispatchBatch(db);
+          if (r.deliveries) void pump();
+          if (r.events < DISPATCH_BATCH) break;
+        }
+        await pump();
+        if (Date.now() - lastBacklog >= BACKLOG_EVERY_MS) {
+          lastBacklog = Date.now();
+          const b = await webhookStore.backlog(db);
+          opts.metrics.backlog(b.pending, b.oldest_s);
+        }
+      } catch (e) {
+        opts.log.error({ err: { message: (e as Error).message } }, 'webhook dispatch failed');
+      }
+    })().finally(() => {
+      ticking = null;
+    });
+  };
+
+  const timer = setInterval(tick, cfg.pollMs);
+  timer.unref();
+  tick();
+  return {
+    wake: () => void pump(),
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await ticking;
+      await claiming;
+      // Deliveries in flight finish (each is bounded by the timeout) and are recorded.
+      await Promise.allSettled([...running]);
+      sender.close();
+    },
+  };
+}
