@@ -60,6 +60,7 @@ const WEBHOOK_COLS =
   'id, domain_id, url, event_pattern, description, enabled, secret_sealed, previous_secret_sealed, previous_secret_until, created_at, updated_at';
 const DELIVERY_COLS = `d.id, d.webhook_id, d.event_id, d.kind, d.state, d.attempts, d.next_attempt_at, d.created_at, d.completed_at,
   COALESCE(d.payload->>'id', e.payload->>'id') AS message_id`;
+const DISPATCH_LOCK = 0x686f6f6b; // 'hook'
 const ms = (n: string) => `make_interval(secs => ${n}::float8 / 1000)`;
 
 export const webhookStore = {
@@ -120,6 +121,15 @@ export const webhookStore = {
   },
 
   // ------------------------------------------------------------ dispatcher
+
+  /**
+   * One dispatcher at a time across replicas (for this transaction): deliveries are then numbered
+   * in event order, which is the order each subscription receives them in. Others skip the tick.
+   */
+  async tryDispatchLock(q: Queryable): Promise<boolean> {
+    const r = await q.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [DISPATCH_LOCK]);
+    return r.rows[0].ok;
+  },
 
   /** The oldest undispatched outbox rows, locked so another replica's dispatcher skips them. */
   async claimEvents(q: Queryable, limit: number): Promise<OutboxEvent[]> {

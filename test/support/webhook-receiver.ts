@@ -10,10 +10,14 @@ export interface Received {
   event: Record<string, any>;
   at: number;
   verified: boolean;
+  headers: Record<string, string>;
 }
 
 export class WebhookReceiver {
-  mode: 'ok' | '503' = 'ok';
+  /** ok: verify and answer 204; 503: answer 503; hang: keep the request open without answering */
+  mode: 'ok' | '503' | 'hang' = 'ok';
+  /** requests held open in 'hang' mode */
+  hanging = 0;
   /** every POST that arrived, in order (duplicates included) */
   readonly all: Received[] = [];
   /** secrets to verify with; a delivery verifying with any of them counts as verified */
@@ -38,6 +42,11 @@ export class WebhookReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', () => {
+        if (this.mode === 'hang') {
+          this.hanging++;
+          for (const w of this.waiters.splice(0)) w();
+          return;
+        }
         if (this.mode === '503') {
           res.writeHead(503, { 'content-type': 'text/plain' }).end('receiver is busy');
           return;
@@ -52,7 +61,7 @@ export class WebhookReceiver {
             return false;
           }
         });
-        this.all.push({ id: headers['webhook-id'], event: JSON.parse(body), at: Date.now(), verified });
+        this.all.push({ id: headers['webhook-id'], event: JSON.parse(body), at: Date.now(), verified, headers });
         res.writeHead(verified ? 204 : 401).end();
         for (const w of this.waiters.splice(0)) w();
       });

@@ -1,6 +1,6 @@
 // The dispatcher: turns outbox rows (event) into one delivery per matching subscription. It reads
-// the outbox in batches, off the publish path (a publish only writes its event row), claiming rows
-// FOR UPDATE SKIP LOCKED so replicas share the work, and marks them dispatched in the same
+// the outbox in batches, off the publish path (a publish only writes its event row), one replica at
+// a time (a transaction-scoped advisory lock, so deliveries are numbered in event order), and marks them dispatched in the same
 // transaction as the deliveries it writes: each event is matched exactly once. A subscription gets
 // only events written after it was created (earlier ones are reachable by replay); a disabled one
 // gets none.
@@ -33,6 +33,7 @@ export const envelopeOf = (e: OutboxEvent) => deliverable(e as never) as unknown
 /** One batch; returns how many events it handled and how many deliveries it queued. */
 export async function dispatchBatch(db: Db, limit = DISPATCH_BATCH): Promise<{ events: number; deliveries: number }> {
   return db.transaction(async (tx) => {
+    if (!(await webhookStore.tryDispatchLock(tx))) return { events: 0, deliveries: 0 };
     const events = await webhookStore.claimEvents(tx, limit);
     if (!events.length) return { events: 0, deliveries: 0 };
     const domains = [...new Set(events.map((e) => e.domain_id))];
