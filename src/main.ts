@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `hoard` command: serve, login, admin.
+// The `hoard` command: serve, login, admin, webhooks.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
@@ -7,6 +7,7 @@ import { startServer } from './server.js';
 import { StartupWaitError } from './outage.js';
 import { call, CliError, clientOptionsFromEnv } from './cli/client.js';
 import { login, type Tool } from './cli/login.js';
+import { webhooksCommand, WEBHOOKS_USAGE } from './cli/webhooks.js';
 
 const USAGE = `usage:
   hoard serve
@@ -19,7 +20,8 @@ const USAGE = `usage:
   hoard admin create-access-key [--user-name NAME] [--account ID] [--json]
   hoard admin delete-access-key --access-key-id KEY [--account ID] [--json]
   hoard admin put-user-policy --user-name NAME --policy-document JSON|file://PATH [--account ID] [--json]
-Credentials for login and admin come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+${WEBHOOKS_USAGE}
+Credentials for login, admin and webhooks come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
 (or HOARD_ACCESS_KEY_ID / HOARD_SECRET_ACCESS_KEY); the server from --endpoint-url or HOARD_ENDPOINT_URL.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -31,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
       return loginCommand(rest);
     case 'admin':
       return adminCommand(rest);
+    case 'webhooks':
+      return webhooksCommand(rest);
     case undefined:
     case 'help':
     case '--help':
