@@ -65,7 +65,7 @@ export interface WebhookConfig {
   pollMs: number;
   /** a claimed delivery whose replica died is claimed again after this */
   leaseMs: number;
-  /** deliveries in flight per replica */
+  /** webhooks delivered to at once per replica (each gets one delivery at a time) */
   concurrency: number;
 }
 

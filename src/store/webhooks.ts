@@ -183,24 +183,28 @@ export const webhookStore = {
   // ------------------------------------------------------------ delivery workers
 
   /**
-   * Claims up to `limit` due deliveries: per subscription only its oldest due one, and only while
-   * none of that subscription is in flight, so each receiver gets events in order. The claim is a
-   * lease: a replica that dies mid-delivery leaves it to be claimed again once the lease runs out.
+   * Claims due deliveries of up to `webhooks` subscriptions, for each its oldest `perWebhook` in
+   * order, and only for subscriptions with nothing in flight: each receiver gets its events in
+   * order, one at a time. The claim is a lease: a replica that dies mid-delivery leaves its claim
+   * to be taken again once the lease runs out. Rows another replica holds are skipped (SKIP
+   * LOCKED); as both compute the same oldest rows, a subscription is never claimed twice at once.
    */
-  async claimDue(q: Queryable, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  async claimDue(q: Queryable, webhooks: number, perWebhook: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     const claimed = await q.query<{ id: number }>(
-      `WITH c AS (
-         SELECT d.id FROM webhook_delivery d
-          WHERE d.state = 'pending' AND d.next_attempt_at <= now()
-            AND d.id = (SELECT min(x.id) FROM webhook_delivery x
-                         WHERE x.webhook_id = d.webhook_id AND x.state = 'pending' AND x.next_attempt_at <= now())
-            AND NOT EXISTS (SELECT 1 FROM webhook_delivery y
-                             WHERE y.webhook_id = d.webhook_id AND y.state = 'pending' AND y.lease_until > now())
-          ORDER BY d.id LIMIT $1
-          FOR UPDATE OF d SKIP LOCKED)
-       UPDATE webhook_delivery d SET attempts = d.attempts + 1, lease_until = now() + ${ms('$2')}, next_attempt_at = now() + ${ms('$2')}
-         FROM c WHERE d.id = c.id RETURNING d.id`,
-      [limit, leaseMs],
+      `WITH busy AS (
+         SELECT DISTINCT webhook_id FROM webhook_delivery WHERE state = 'pending' AND lease_until > now()),
+       due AS (
+         SELECT d.id, d.webhook_id, row_number() OVER (PARTITION BY d.webhook_id ORDER BY d.id) AS n
+           FROM webhook_delivery d
+          WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND d.webhook_id NOT IN (SELECT webhook_id FROM busy)),
+       picked AS (
+         SELECT due.id FROM due
+          WHERE due.n <= $2 AND due.webhook_id IN (SELECT webhook_id FROM due WHERE n = 1 ORDER BY id LIMIT $1)),
+       locked AS (
+         SELECT d.id FROM webhook_delivery d WHERE d.id IN (SELECT id FROM picked) FOR UPDATE OF d SKIP LOCKED)
+       UPDATE webhook_delivery d SET attempts = d.attempts + 1, lease_until = now() + ${ms('$3')}, next_attempt_at = now() + ${ms('$3')}
+         FROM locked WHERE d.id = locked.id RETURNING d.id`,
+      [webhooks, perWebhook, leaseMs],
     );
     if (!claimed.rowCount) return [];
     const r = await q.query<ClaimedDelivery>(
@@ -213,24 +217,45 @@ export const webhookStore = {
     return r.rows;
   },
 
-  async addAttempt(q: Queryable, a: AttemptRow): Promise<void> {
-    await q.query(
-      `INSERT INTO webhook_attempt (delivery_id, attempted_at, duration_ms, status_code, error, response_excerpt) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [a.delivery_id, a.attempted_at, a.duration_ms, a.status_code, a.error, a.response_excerpt],
-    );
-  },
-
-  /** Ends the claim made as attempt number `attempt`: delivered, failed, or due again after retryMs. */
-  async settle(q: Queryable, id: number, attempt: number, outcome: { state: 'delivered' | 'failed' } | { retryMs: number }): Promise<void> {
-    if ('state' in outcome)
+  /**
+   * Records attempts and ends their claims in one statement pair: each delivery (claimed as attempt
+   * number `attempt`) is delivered, failed, or due again after retryMs; `unsent` claims are handed
+   * back untouched (due now, the attempt not counted).
+   */
+  async settle(
+    q: Queryable,
+    done: { attempt: AttemptRow; claimedAs: number; outcome: 'delivered' | 'failed' | number }[],
+    unsent: { id: number; claimedAs: number }[],
+  ): Promise<void> {
+    if (done.length) {
+      const a = done.map((x) => x.attempt);
       await q.query(
-        `UPDATE webhook_delivery SET state = $3, completed_at = now(), lease_until = NULL WHERE id = $1 AND attempts = $2 AND state = 'pending'`,
-        [id, attempt, outcome.state],
+        `INSERT INTO webhook_attempt (delivery_id, attempted_at, duration_ms, status_code, error, response_excerpt)
+         SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::text[])`,
+        [a.map((x) => x.delivery_id), a.map((x) => x.attempted_at), a.map((x) => x.duration_ms), a.map((x) => x.status_code), a.map((x) => x.error), a.map((x) => x.response_excerpt)],
       );
-    else
       await q.query(
-        `UPDATE webhook_delivery SET next_attempt_at = now() + ${ms('$3')}, lease_until = NULL WHERE id = $1 AND attempts = $2 AND state = 'pending'`,
-        [id, attempt, outcome.retryMs],
+        `UPDATE webhook_delivery d SET
+           state = CASE WHEN u.st = 'retry' THEN d.state ELSE u.st END,
+           completed_at = CASE WHEN u.st = 'retry' THEN NULL ELSE now() END,
+           next_attempt_at = CASE WHEN u.st = 'retry' THEN now() + make_interval(secs => u.ms / 1000) ELSE d.next_attempt_at END,
+           lease_until = NULL
+         FROM unnest($1::int8[], $2::int[], $3::text[], $4::float8[]) AS u(id, att, st, ms)
+         WHERE d.id = u.id AND d.attempts = u.att AND d.state = 'pending'`,
+        [
+          done.map((x) => x.attempt.delivery_id),
+          done.map((x) => x.claimedAs),
+          done.map((x) => (typeof x.outcome === 'number' ? 'retry' : x.outcome)),
+          done.map((x) => (typeof x.outcome === 'number' ? x.outcome : 0)),
+        ],
+      );
+    }
+    if (unsent.length)
+      await q.query(
+        `UPDATE webhook_delivery d SET attempts = d.attempts - 1, lease_until = NULL, next_attempt_at = now()
+           FROM unnest($1::int8[], $2::int[]) AS u(id, att)
+          WHERE d.id = u.id AND d.attempts = u.att AND d.state = 'pending'`,
+        [unsent.map((x) => x.id), unsent.map((x) => x.claimedAs)],
       );
   },
 

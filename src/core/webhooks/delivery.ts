@@ -23,9 +23,20 @@ export interface AttemptResult {
   outcome: string;
 }
 
+const signers = new Map<string, Webhook>();
+const signer = (secret: string) => {
+  let w = signers.get(secret);
+  if (!w) {
+    if (signers.size > 1000) signers.clear();
+    w = new Webhook(secret);
+    signers.set(secret, w);
+  }
+  return w;
+};
+
 /** The signature header value: one v1 signature per secret, space-separated. */
 export function signatureHeader(secrets: string[], id: string, at: Date, body: string): string {
-  return secrets.map((s) => new Webhook(s).sign(id, at, body)).join(' ');
+  return secrets.map((s) => signer(s).sign(id, at, body)).join(' ');
 }
 
 export class Sender {

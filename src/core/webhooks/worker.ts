@@ -1,8 +1,8 @@
 // The webhook workers every replica runs (started and stopped by server.ts, like the blob
 // collector): on each tick the dispatcher drains the outbox into deliveries, then the delivery
-// loop claims due deliveries (store/webhooks.ts claimDue: FOR UPDATE SKIP LOCKED, a lease, one in
-// flight per subscription so each receiver gets events in order), sends them and records every
-// attempt. A failure is retried after the next step of the schedule (with +-20 % jitter); after the
+// loop claims due deliveries (store/webhooks.ts claimDue: FOR UPDATE SKIP LOCKED, a lease, per
+// subscription a run of its oldest ones and nothing else in flight, so each receiver gets events
+// in order), sends each run in order and records its attempts in one transaction. A failure is retried after the next step of the schedule (with +-20 % jitter); after the
 // last step the delivery is failed and stays listed for redelivery.
 import type { Db } from '../../store/db.js';
 import { webhookStore, type ClaimedDelivery } from '../../store/webhooks.js';
@@ -25,6 +25,8 @@ export interface WebhookWorkers {
 }
 
 const BACKLOG_EVERY_MS = 2_000;
+/** Deliveries of one subscription claimed (and recorded) together, sent one after the other. */
+const RUN_LENGTH = 50;
 
 export function startWebhookWorkers(
   db: Db,
@@ -48,26 +50,37 @@ export function startWebhookWorkers(
     return s;
   };
 
-  const deliver = async (d: ClaimedDelivery) => {
-    const r = await sender.send(d.url, d.message_id, JSON.stringify(d.payload), secretsOf(d));
-    opts.metrics.attempt(r.outcome, r.durationMs / 1000);
-    const step = cfg.retryScheduleMs[d.attempts - 1];
-    const end: 'delivered' | 'failed' | null = r.ok ? 'delivered' : step === undefined ? 'failed' : null;
-    const outcome = end ? { state: end } : { retryMs: Math.round(step * (0.8 + 0.4 * Math.random())) };
-    await db.transaction(async (tx) => {
-      await webhookStore.addAttempt(tx, {
-        delivery_id: d.id,
-        attempted_at: new Date(Date.now() - r.durationMs),
-        duration_ms: r.durationMs,
-        status_code: r.statusCode,
-        error: r.error,
-        response_excerpt: r.excerpt,
+  /** Sends one subscription's claimed run in order; stops at the first failure (the rest wait for it). */
+  const deliverRun = async (run: ClaimedDelivery[]) => {
+    const done: Parameters<typeof webhookStore.settle>[1] = [];
+    let sent = 0;
+    const secrets = secretsOf(run[0]); // one subscription: one set of secrets for the whole run
+    for (const d of run) {
+      if (stopped) break;
+      const r = await sender.send(d.url, d.message_id, JSON.stringify(d.payload), secrets);
+      sent++;
+      opts.metrics.attempt(r.outcome, r.durationMs / 1000);
+      const step = cfg.retryScheduleMs[d.attempts - 1];
+      const end: 'delivered' | 'failed' | null = r.ok ? 'delivered' : step === undefined ? 'failed' : null;
+      done.push({
+        attempt: {
+          delivery_id: d.id,
+          attempted_at: new Date(Date.now() - r.durationMs),
+          duration_ms: r.durationMs,
+          status_code: r.statusCode,
+          error: r.error,
+          response_excerpt: r.excerpt,
+        },
+        claimedAs: d.attempts,
+        outcome: end ?? Math.round(step! * (0.8 + 0.4 * Math.random())),
       });
-      await webhookStore.settle(tx, d.id, d.attempts, outcome);
-    });
-    if (end) opts.metrics.delivery(end);
-    if (!end) opts.log.info({ webhook: d.webhook_id, delivery: d.id, attempt: d.attempts, error: r.error }, 'webhook delivery failed; will retry');
-    if (end === 'failed') opts.log.warn({ webhook: d.webhook_id, delivery: d.id, attempts: d.attempts, error: r.error }, 'webhook delivery failed for good');
+      if (end) opts.metrics.delivery(end);
+      if (end === 'failed') opts.log.warn({ webhook: d.webhook_id, delivery: d.id, attempts: d.attempts, error: r.error }, 'webhook delivery failed for good');
+      else if (!end) opts.log.info({ webhook: d.webhook_id, delivery: d.id, attempt: d.attempts, error: r.error }, 'webhook delivery failed; will retry');
+      if (!r.ok) break;
+    }
+    const unsent = run.slice(sent).map((d) => ({ id: d.id, claimedAs: d.attempts }));
+    await db.transaction((tx) => webhookStore.settle(tx, done, unsent));
   };
 
   const pump = (): Promise<void> => {
@@ -87,12 +100,14 @@ export function startWebhookWorkers(
       do {
         again = false;
         while (!stopped && inFlight < cfg.concurrency) {
-          const batch = await db.transaction((tx) => webhookStore.claimDue(tx, cfg.concurrency - inFlight, cfg.leaseMs));
+          const batch = await db.transaction((tx) => webhookStore.claimDue(tx, cfg.concurrency - inFlight, RUN_LENGTH, cfg.leaseMs));
           if (!batch.length) break;
-          for (const d of batch) {
+          const runs = new Map<string, ClaimedDelivery[]>();
+          for (const d of batch) runs.set(d.webhook_id, [...(runs.get(d.webhook_id) ?? []), d]);
+          for (const [webhook, run] of runs) {
             inFlight++;
-            const p: Promise<void> = deliver(d)
-              .catch((e: Error) => opts.log.error({ err: { message: e.message, stack: e.stack }, delivery: d.id }, 'webhook delivery could not be recorded'))
+            const p: Promise<void> = deliverRun(run)
+              .catch((e: Error) => opts.log.error({ err: { message: e.message, stack: e.stack }, webhook }, 'webhook deliveries could not be recorded'))
               .finally(() => {
                 inFlight--;
                 running.delete(p);
