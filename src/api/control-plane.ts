@@ -37,6 +37,8 @@ export function controlPlaneRouter(svc: Services, extra: Operation[] = []): Rout
   const router = new Router();
   mount(router, svc, [...CONTROL_PLANE_OPERATIONS, ...extra], 'codeartifact');
   mount(router, svc, adminOps, 'hoard');
+  // Hoard's own API beside CodeArtifact's (service `hoard`, /hoard/v1/...): webhooks; the audit
+  // trail's operations mount here the same way.
   mount(router, svc, webhookOps, 'hoard');
   // Paths that exist with another method, and unknown /v1 paths, answer in AWS's shape too.
   router.all(/^\/(v1|admin\/v1|hoard\/v1)(\/.*)?$/, (ctx) => {

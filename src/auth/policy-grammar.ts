@@ -26,7 +26,7 @@ const API_OPERATIONS = [
 /** Permission-only action names that have no API operation of their own. */
 const EXTRA_ACTIONS = ['ReadFromRepository', 'PutPackageMetadata', 'AssociateWithDownstreamRepository'] as const;
 
-/** Hoard's own API (service `hoard`), authorized on the domain's ARN: webhooks. */
+/** Hoard's own API (service `hoard`), authorized on the domain's ARN: webhooks (the audit trail adds its actions here). */
 const HOARD_ACTIONS = [
   'CreateWebhook', 'ListWebhooks', 'DescribeWebhook', 'UpdateWebhook', 'DeleteWebhook',
   'ListWebhookDeliveries', 'RedeliverWebhook',
