@@ -25,7 +25,8 @@ export function hoardApi(base: { url: string; accessKeyId: string; secretAccessK
       url,
       headers: payload ? { 'content-type': 'application/json' } : {},
       body: payload,
-      ...creds,
+      accessKeyId: creds.accessKeyId,
+      secretAccessKey: creds.secretAccessKey,
       region: 'us-east-1',
       service: 'hoard',
     });
