@@ -18,6 +18,7 @@ import { signRequest } from '../../src/auth/sigv4.js';
 import { failure, sha256 } from '../support/versions.js';
 import { CONTROL_PLANE_OPERATIONS } from '../../src/api/control-plane.js';
 import { adminOps } from '../../src/api/admin.js';
+import { webhookOps } from '../../src/api/ops/webhooks.js';
 import { startHoard, type TestHoard } from '../support/hoard.js';
 import { makeTgz, publishBody } from './npm-support.js';
 
@@ -190,9 +191,9 @@ describe('fuzzing every face: no 5xx, always the face’s own error shape', () =
     );
   }
 
-  it('control plane (/v1, /admin/v1)', async () => {
+  it('control plane (/v1, /admin/v1, /hoard/v1)', async () => {
     // Mostly the declared operations (method and path), so requests reach the signature check.
-    const ops = [...CONTROL_PLANE_OPERATIONS, ...adminOps].map((o) => [o.method, o.path] as [string, string]);
+    const ops = [...CONTROL_PLANE_OPERATIONS, ...adminOps, ...webhookOps].map((o) => [o.method, o.path] as [string, string]);
     const methods = fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE');
     const junk = fc.oneof(tail.map((t) => `/v1/${t}`), tail.map((t) => `/admin/v1/${t}`));
     const reported = `AWS4-HMAC-SHA256 Credential=${h.accessKeyId}/${amzDate().slice(0, 8)}/us-east-1/codeartifact/aws4_request, SignedHeaders=host;constructor, Signature=${'0'.repeat(64)}`;
@@ -259,12 +260,12 @@ describe('fuzzing every face: no 5xx, always the face’s own error shape', () =
   it('signed control-plane requests with random paths and queries', async () => {
     // Properly signed (root), so the requests reach the operations: their query handling, not only
     // the signature check, meets the hostile names. Runs last: it may change what the others read.
-    const opPaths = [...new Set([...CONTROL_PLANE_OPERATIONS, ...adminOps].map((o) => o.path))];
-    const methods = fc.constantFrom(...new Set([...CONTROL_PLANE_OPERATIONS, ...adminOps].map((o) => o.method)));
+    const opPaths = [...new Set([...CONTROL_PLANE_OPERATIONS, ...adminOps, ...webhookOps].map((o) => o.path))];
+    const methods = fc.constantFrom(...new Set([...CONTROL_PLANE_OPERATIONS, ...adminOps, ...webhookOps].map((o) => o.method)));
     await fc.assert(
       fc.asyncProperty(methods, fc.oneof(fc.constantFrom(...opPaths), tail.map((t) => `/v1/${t}`)), query, async (m, path, q) => {
         const url = new URL(withQuery(`${h.url}${path}`, q));
-        const service = path.startsWith('/admin/') ? 'hoard' : 'codeartifact';
+        const service = path.startsWith('/admin/') || path.startsWith('/hoard/') ? 'hoard' : 'codeartifact';
         // An empty body, its hash declared (as the SDK does): streamed operations require that.
         const headers = await signRequest({ method: m, url: url.toString(), body: '', accessKeyId: h.accessKeyId, secretAccessKey: h.secretAccessKey, region: 'us-east-1', service });
         delete headers.host;
