@@ -286,6 +286,20 @@ describe('webhooks', () => {
     expect(await count()).toBe(before);
   });
 
+  it('reports deliveries by outcome, attempts, queue depth and the oldest undelivered age in /metrics', async () => {
+    await new Promise((r) => setTimeout(r, 2500)); // the backlog gauges are refreshed every 2 s
+    const text = await (await fetch(`${h.url}/metrics`)).text();
+    const value = (name: string) => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.slice(name.length + 1));
+    expect(value('hoard_webhook_deliveries_total{outcome="delivered"}')).toBeGreaterThanOrEqual(10);
+    expect(value('hoard_webhook_deliveries_total{outcome="failed"}')).toBe(1);
+    expect(value('hoard_webhook_attempts_total{outcome="2xx"}')).toBeGreaterThanOrEqual(10);
+    expect(value('hoard_webhook_attempts_total{outcome="5xx"}')).toBeGreaterThanOrEqual(2);
+    expect(value('hoard_webhook_attempts_total{outcome="refused"}')).toBeGreaterThanOrEqual(13);
+    expect(value('hoard_webhook_queue_depth')).toBe(0);
+    expect(value('hoard_webhook_oldest_undelivered_seconds')).toBe(0);
+    expect(text).toMatch(/^hoard_webhook_attempt_duration_seconds_count \d+$/m);
+  });
+
   it('refuses loopback targets without HOARD_WEBHOOK_ALLOW_PRIVATE: at creation, and at delivery for targets created while allowed', async () => {
     const w = await create({ url: rx.url, eventPattern: { detail: { packageName: ['private'] } } });
     h.env.HOARD_WEBHOOK_ALLOW_PRIVATE = 'false';

@@ -55,8 +55,11 @@ export function startWebhookWorkers(
     const done: Parameters<typeof webhookStore.settle>[1] = [];
     let sent = 0;
     const secrets = secretsOf(run[0]); // one subscription: one set of secrets for the whole run
+    const started = Date.now();
     for (const d of run) {
       if (stopped) break;
+      // Never past the lease: what another attempt could not finish within it is handed back.
+      if (sent > 0 && Date.now() - started + cfg.timeoutMs >= cfg.leaseMs) break;
       const r = await sender.send(d.url, d.message_id, JSON.stringify(d.payload), secrets);
       sent++;
       opts.metrics.attempt(r.outcome, r.durationMs / 1000);
