@@ -79,9 +79,10 @@ export const webhookStore = {
   },
 
   /** A page in creation order, after the (created_at, id) of the previous page's last. */
-  async list(q: Queryable, domainId: number, after: { t: string; id: string } | null, limit: number): Promise<WebhookRow[]> {
-    const r = await q.query<WebhookRow>(
-      `SELECT ${WEBHOOK_COLS} FROM webhook WHERE domain_id = $1
+  async list(q: Queryable, domainId: number, after: { t: string; id: string } | null, limit: number): Promise<(WebhookRow & { cursor: string })[]> {
+    // cursor: created_at as text, to the microsecond (a JS Date would round it and repeat a row)
+    const r = await q.query<WebhookRow & { cursor: string }>(
+      `SELECT ${WEBHOOK_COLS}, created_at::text AS cursor FROM webhook WHERE domain_id = $1
          AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::text))
        ORDER BY created_at, id LIMIT $4`,
       [domainId, after?.t ?? null, after?.id ?? '', limit],

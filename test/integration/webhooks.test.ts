@@ -75,6 +75,17 @@ describe('webhooks', () => {
     expect(JSON.stringify(d.json)).not.toContain('whsec_');
     const l = await api('GET', '/hoard/v1/webhooks', D);
     expect(l.json.webhooks.map((w: any) => w.webhookId)).toContain(id);
+    // Pages of one: every webhook once, in creation order.
+    const more = await create({ url: rx.url, eventPattern: { detail: { packageName: ['nothing-matches'] } } });
+    const paged: string[] = [];
+    let token: string | undefined;
+    do {
+      const p = await api('GET', '/hoard/v1/webhooks', { ...D, 'max-results': '1', 'next-token': token });
+      paged.push(...p.json.webhooks.map((w: any) => w.webhookId));
+      token = p.json.nextToken;
+    } while (token);
+    expect(paged).toEqual([id, more.webhook.webhookId]);
+    await api('DELETE', '/hoard/v1/webhook', { ...D, 'webhook-id': more.webhook.webhookId });
     const u = await api('PUT', '/hoard/v1/webhook', { ...D, 'webhook-id': id }, { enabled: false, eventPattern: '{"source":["aws.codeartifact"]}' });
     expect(u.json.webhook).toMatchObject({ enabled: false, eventPattern: '{"source":["aws.codeartifact"]}' });
     expect(u.json.secret).toBeUndefined();
@@ -201,6 +212,25 @@ describe('webhooks', () => {
     await api('DELETE', '/hoard/v1/webhook', { ...D, 'webhook-id': w.webhook.webhookId });
   });
 
+  it('counts a receiver that does not answer within the timeout as a failure and retries it', async () => {
+    const w = await create({ url: rx.url, eventPattern: { detail: { packageName: ['slow'] } } });
+    rx.secrets = [w.secret];
+    rx.mode = 'hang';
+    await publish('slow', '1.0.0');
+    await rx.until('the held request', () => rx.hanging > 0);
+    let ds: any[] = [];
+    for (let i = 0; i < 200 && !ds[0]?.attempts.length; i++) {
+      ds = await deliveries(w.webhook.webhookId);
+      if (!ds[0]?.attempts.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    rx.mode = 'ok';
+    expect(ds[0].attempts[0]).toMatchObject({ error: 'no complete answer within 2000 ms' });
+    expect(ds[0].attempts[0].statusCode).toBeUndefined();
+    const [d] = await settled(w.webhook.webhookId, 1);
+    expect(d.status).toBe('DELIVERED');
+    await api('DELETE', '/hoard/v1/webhook', { ...D, 'webhook-id': w.webhook.webhookId });
+  });
+
   it('does not deliver events from before a subscription existed, replays them on request, and sends test events', async () => {
     const since = new Date(Date.now() - 1000).toISOString();
     await publish('replayed', '1.0.0');
@@ -302,6 +332,8 @@ describe('webhooks', () => {
 
   it('refuses loopback targets without HOARD_WEBHOOK_ALLOW_PRIVATE: at creation, and at delivery for targets created while allowed', async () => {
     const w = await create({ url: rx.url, eventPattern: { detail: { packageName: ['private'] } } });
+    // A name is checked on the address it resolves to for each connection (the custom lookup).
+    const byName = await create({ url: rx.url.replace('127.0.0.1', 'localhost'), eventPattern: { detail: { packageName: ['private'] } } });
     h.env.HOARD_WEBHOOK_ALLOW_PRIVATE = 'false';
     await h.restart();
     for (const url of ['http://127.0.0.1:9/x', 'http://localhost:9/x', 'http://[::1]:9/x', 'http://169.254.169.254/latest/meta-data/', 'http://10.1.2.3/x', 'http://[::ffff:127.0.0.1]/x']) {
@@ -319,6 +351,15 @@ describe('webhooks', () => {
     }
     expect(ds[0].attempts[0].error).toBe(
       'refused to connect to 127.0.0.1: a loopback address. Hoard delivers webhooks only to public addresses unless HOARD_WEBHOOK_ALLOW_PRIVATE=true.',
+    );
+    let named: any[] = [];
+    for (let i = 0; i < 200; i++) {
+      named = await deliveries(byName.webhook.webhookId);
+      if (named[0]?.attempts.length) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(named[0].attempts[0].error).toMatch(
+      /^refused to connect to (127\.0\.0\.1|::1) \(localhost resolves to it\): a loopback address\. Hoard delivers webhooks only to public addresses unless HOARD_WEBHOOK_ALLOW_PRIVATE=true\.$/,
     );
     expect(rx.all.length).toBe(before);
   });

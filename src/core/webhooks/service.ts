@@ -83,7 +83,7 @@ export class WebhookService {
     const last = page[page.length - 1];
     return {
       webhooks: page.map((r) => wire(d, r)),
-      nextToken: rows.length > maxResults ? encodeToken({ t: last.created_at.toISOString(), id: last.id }) : undefined,
+      nextToken: rows.length > maxResults ? encodeToken({ t: last.cursor, id: last.id }) : undefined,
     };
   }
 
