@@ -83,7 +83,7 @@ describe('webhooks', () => {
       const p = await api('GET', '/hoard/v1/webhooks', { ...D, 'max-results': '1', 'next-token': token });
       paged.push(...p.json.webhooks.map((w: any) => w.webhookId));
       token = p.json.nextToken;
-    } while (token);
+    } while (token && paged.length < 5); // a page that repeats itself stops here
     expect(paged).toEqual([id, more.webhook.webhookId]);
     await api('DELETE', '/hoard/v1/webhook', { ...D, 'webhook-id': more.webhook.webhookId });
     const u = await api('PUT', '/hoard/v1/webhook', { ...D, 'webhook-id': id }, { enabled: false, eventPattern: '{"source":["aws.codeartifact"]}' });
