@@ -166,7 +166,7 @@ export async function run(): Promise<void> {
   if (pin) pinSelf('1');
   const cpus = pin ? '0' : undefined;
   console.log(
-    `${PUBLISHES} generic publishes, ${CONCURRENCY} at a time; 'on': ${PATTERNS.length} matching webhooks to a loopback receiver that verifies every delivery; ` +
+    `${PUBLISHES} generic publishes, ${CONCURRENCY} at a time; 'on': ${PATTERNS.length} matching webhooks to a loopback receiver in this process (every delivery verified with standardwebhooks after the run); ` +
       `'off': HOARD_WEBHOOKS=off and HOARD_AUDIT=off (the audit setting is harmless where audit has not landed), no webhooks. ` +
       `${RUNS} runs, on/off alternating; Hoard ${pin ? 'on CPU 0, this bench on CPU 1' : 'unpinned (no taskset)'}; ${process.env.BENCH_PG_URL ? 'PostgreSQL (BENCH_PG_URL, a fresh database per Hoard)' : 'embedded PGlite'} + disk, default webhook settings.`,
   );
