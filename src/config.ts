@@ -54,6 +54,23 @@ export interface Config {
   auditRetentionDays: number; // audit rows older than this are pruned
   auditPruneIntervalMs: number; // how often old audit rows are pruned; 0 = never
   auditFlushMs: number; // longest an audit row waits in the buffer before its batch is written
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** false: this replica runs no dispatcher or delivery workers (the API still works) */
+  enabled: boolean;
+  /** deliver to loopback, private and link-local addresses too (tests, trusted networks) */
+  allowPrivate: boolean;
+  /** waits before each retry, in ms; after the last, a delivery is failed */
+  retryScheduleMs: number[];
+  timeoutMs: number;
+  /** how often the dispatcher reads the outbox and workers look for due deliveries */
+  pollMs: number;
+  /** a claimed delivery whose replica died is claimed again after this */
+  leaseMs: number;
+  /** webhooks delivered to at once per replica (each gets one delivery at a time) */
+  concurrency: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -184,7 +201,45 @@ export function loadConfig(env: Env = process.env): Config {
     auditRetentionDays: int(e, 'HOARD_AUDIT_RETENTION_DAYS', 90, 1, 36_500),
     auditPruneIntervalMs: int(e, 'HOARD_AUDIT_PRUNE_INTERVAL_MS', 3_600_000, 0, 7 * 24 * 3_600_000),
     auditFlushMs: int(e, 'HOARD_AUDIT_FLUSH_MS', 250, 10, 600_000),
+    webhooks: webhookConfig(e),
   };
+}
+
+/** About a day of retries, the first within seconds (a receiver that blipped gets its event at once). */
+const DEFAULT_RETRY_SCHEDULE = '5s,30s,2m,5m,15m,30m,1h,2h,4h,6h,10h';
+
+function webhookConfig(e: Env): WebhookConfig {
+  const timeoutMs = int(e, 'HOARD_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000);
+  const leaseMs = int(e, 'HOARD_WEBHOOK_LEASE_S', 60, 1, 3600) * 1000;
+  if (leaseMs <= timeoutMs)
+    throw new ConfigError(`HOARD_WEBHOOK_LEASE_S: must be longer than HOARD_WEBHOOK_TIMEOUT_MS (${timeoutMs} ms), or a slow delivery is sent twice`);
+  return {
+    enabled: oneOf(e, 'HOARD_WEBHOOKS', ['on', 'off'], 'on') === 'on',
+    allowPrivate: oneOf(e, 'HOARD_WEBHOOK_ALLOW_PRIVATE', ['true', 'false'], 'false') === 'true',
+    retryScheduleMs: durations('HOARD_WEBHOOK_RETRY_SCHEDULE', e.HOARD_WEBHOOK_RETRY_SCHEDULE || DEFAULT_RETRY_SCHEDULE),
+    timeoutMs,
+    pollMs: int(e, 'HOARD_WEBHOOK_POLL_MS', 200, 10, 60_000),
+    leaseMs,
+    concurrency: int(e, 'HOARD_WEBHOOK_CONCURRENCY', 32, 1, 1024),
+  };
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "5s,30s,2m,1h" (a bare number is seconds; decimals allowed) -> ms; at most 100 steps, each at most a day. */
+function durations(name: string, v: string): number[] {
+  const parts = v.split(',').map((x) => x.trim());
+  if (parts.length > 100) throw new ConfigError(`${name}: at most 100 retries`);
+  return parts.map((p) => {
+    const unit = p.endsWith('ms') ? 'ms' : ['s', 'm', 'h'].includes(p.slice(-1)) ? p.slice(-1) : 's';
+    const num = p.endsWith(unit) ? p.slice(0, p.length - unit.length) : p;
+    const n = Number(num);
+    if (!num || !Number.isFinite(n) || n < 0 || !/^[0-9.]+$/.test(num))
+      throw new ConfigError(`${name}: "${p}" is not a duration; give a comma-separated list such as 5s,30s,2m,1h`);
+    const ms = Math.round(n * UNIT_MS[unit]);
+    if (ms > 86_400_000) throw new ConfigError(`${name}: "${p}" is longer than a day`);
+    return ms;
+  });
 }
 
 /** HOARD_EXTERNAL_NPMJS_URL -> public:npmjs, HOARD_EXTERNAL_MAVEN_CENTRAL_URL -> public:maven-central */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `hoard` command: serve, login, admin, audit.
+// The `hoard` command: serve, login, admin, audit, webhooks.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
@@ -8,6 +8,7 @@ import { StartupWaitError } from './outage.js';
 import { call, CliError, clientOptionsFromEnv } from './cli/client.js';
 import { login, type Tool } from './cli/login.js';
 import { AUDIT_USAGE, auditCommand } from './cli/audit.js';
+import { webhooksCommand, WEBHOOKS_USAGE } from './cli/webhooks.js';
 
 const USAGE = `usage:
   hoard serve
@@ -21,7 +22,8 @@ const USAGE = `usage:
   hoard admin delete-access-key --access-key-id KEY [--account ID] [--json]
   hoard admin put-user-policy --user-name NAME --policy-document JSON|file://PATH [--account ID] [--json]
 ${AUDIT_USAGE}
-Credentials for login, admin and audit come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+${WEBHOOKS_USAGE}
+Credentials for login, admin, audit and webhooks come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
 (or HOARD_ACCESS_KEY_ID / HOARD_SECRET_ACCESS_KEY); the server from --endpoint-url or HOARD_ENDPOINT_URL.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -35,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       return adminCommand(rest);
     case 'audit':
       return auditCommand(rest);
+    case 'webhooks':
+      return webhooksCommand(rest);
     case undefined:
     case 'help':
     case '--help':

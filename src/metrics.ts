@@ -8,6 +8,17 @@ export interface Metrics {
   registry: client.Registry;
   httpRequests: client.Histogram<'surface' | 'method' | 'status'>;
   upstream: UpstreamMetrics;
+  webhooks: WebhookMetrics;
+}
+
+/** What webhook delivery costs and how far behind it is (recorded by core/webhooks/worker.ts). */
+export interface WebhookMetrics {
+  /** a delivery ended: delivered, or failed after its last attempt */
+  delivery(outcome: 'delivered' | 'failed'): void;
+  /** one attempt: 2xx, 4xx, 5xx, timeout, refused, blocked, error */
+  attempt(outcome: string, seconds: number): void;
+  /** pending deliveries across the cluster and the age of the oldest, in seconds */
+  backlog(pending: number, oldestSeconds: number): void;
 }
 
 export function createMetrics(): Metrics {
@@ -33,8 +44,47 @@ export function createMetrics(): Metrics {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  const webhookDeliveries = new client.Counter({
+    name: 'hoard_webhook_deliveries_total',
+    help: 'Webhook deliveries that ended, by outcome: delivered (a 2xx) or failed (no 2xx by the last attempt)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const webhookAttempts = new client.Counter({
+    name: 'hoard_webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome: 2xx, 3xx, 4xx, 5xx, timeout, refused, blocked (a refused address), error',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const webhookLatency = new client.Histogram({
+    name: 'hoard_webhook_attempt_duration_seconds',
+    help: 'Duration of webhook delivery attempts, to the end of the answer',
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const webhookPending = new client.Gauge({
+    name: 'hoard_webhook_queue_depth',
+    help: 'Webhook deliveries pending (due or waiting for a retry), across every replica',
+    registers: [registry],
+  });
+  const webhookOldest = new client.Gauge({
+    name: 'hoard_webhook_oldest_undelivered_seconds',
+    help: 'Age of the oldest pending webhook delivery, in seconds (0 when none is pending)',
+    registers: [registry],
+  });
   return {
     registry,
+    webhooks: {
+      delivery: (outcome) => webhookDeliveries.inc({ outcome }),
+      attempt(outcome, seconds) {
+        webhookAttempts.inc({ outcome });
+        webhookLatency.observe(seconds);
+      },
+      backlog(pending, oldest) {
+        webhookPending.set(pending);
+        webhookOldest.set(oldest);
+      },
+    },
     httpRequests,
     upstream: {
       request(connection, outcome, seconds) {

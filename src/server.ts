@@ -22,6 +22,8 @@ import { Upstreams } from './core/upstreams.js';
 import { startCollector } from './core/collector.js';
 import { startTempSweeper } from './core/temp-sweeper.js';
 import { AuditLog, startAuditPruner, type AuditMark } from './core/audit.js';
+import { WebhookService } from './core/webhooks/service.js';
+import { startWebhookWorkers } from './core/webhooks/worker.js';
 import { isHoardError } from './errors.js';
 import { isUnavailable, waitUntilAvailable } from './outage.js';
 import { setErrorStatus, statusOf } from './formats/shared/errors.js';
@@ -100,6 +102,7 @@ async function buildOnDb(
     log,
     metrics,
     audit: new AuditLog(db, { enabled: config.audit, flushMs: config.auditFlushMs, log }),
+    webhooks: new WebhookService(db, config.masterKey, () => config.webhooks.allowPrivate),
   };
   const bootstrap = await wait('database', () => identity.bootstrap(config.root));
   return { svc, bootstrap };
@@ -262,6 +265,15 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
     retentionDays: config.auditRetentionDays,
     log: svc.log,
   });
+  // Webhooks: the dispatcher reads the outbox; delivery workers send what is due (every replica).
+  const webhookWorkers = startWebhookWorkers(svc.db, {
+    config: config.webhooks,
+    masterKey: config.masterKey,
+    metrics: svc.metrics.webhooks,
+    log: svc.log,
+    userAgent: 'Hoard-Webhooks/1',
+  });
+  svc.webhooks.wake = webhookWorkers.wake;
   let closing: Promise<void> | null = null;
   return {
     url: `http://${host}:${port}`,
@@ -284,6 +296,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
         await svc.audit.close();
         await auditPruner.stop();
         await collector.stop();
+        await webhookWorkers.stop();
         await svc.upstreams.close();
         await sweeper.stop();
         await svc.db.close();

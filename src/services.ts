@@ -12,6 +12,7 @@ import type { DataPlaneAuth } from './auth/data-plane.js';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 import type { AuditLog } from './core/audit.js';
+import type { WebhookService } from './core/webhooks/service.js';
 
 export interface Services {
   config: Config;
@@ -27,4 +28,5 @@ export interface Services {
   log: Logger;
   metrics: Metrics;
   audit: AuditLog;
+  webhooks: WebhookService;
 }

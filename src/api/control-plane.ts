@@ -1,4 +1,4 @@
-// Mounts the CodeArtifact REST API (/v1/...) and Hoard's admin API (/admin/v1/...): SigV4 on every
+// Mounts the CodeArtifact REST API (/v1/...), Hoard's admin API (/admin/v1/...) and webhook API (/hoard/v1/...): SigV4 on every
 // request, checked before the body is read, then each operation's authorize, and only then the
 // body (within limits, hashed for the signature); AWS error shapes on failure. Every operation
 // mounted here is audited (core/audit.ts): its action, caller, resource and outcome, refusals too.
@@ -22,6 +22,7 @@ import { genericOps } from './ops/generic.js';
 import { packageGroupOps } from './ops/package-groups.js';
 import { auditOps, auditTarget } from './audit.js';
 import { markAudit } from '../core/audit.js';
+import { webhookOps } from './ops/webhooks.js';
 
 export const CONTROL_PLANE_OPERATIONS: Operation[] = [
   ...domainOps,
@@ -35,15 +36,16 @@ export const CONTROL_PLANE_OPERATIONS: Operation[] = [
 ];
 
 /** Hoard's own API (SigV4 service `hoard`, actions `hoard:{name}`). */
-export const HOARD_OPERATIONS: Operation[] = [...adminOps, ...auditOps];
+export const HOARD_OPERATIONS: Operation[] = [...adminOps, ...auditOps, ...webhookOps];
 
 /** Extra operations (packages, versions, generic) register here from their own modules. */
 export function controlPlaneRouter(svc: Services, extra: Operation[] = []): Router {
   const router = new Router();
   mount(router, svc, [...CONTROL_PLANE_OPERATIONS, ...extra], 'codeartifact');
+  // Hoard's own API beside CodeArtifact's (service `hoard`): admin and audit (/admin/v1/...), webhooks (/hoard/v1/...).
   mount(router, svc, HOARD_OPERATIONS, 'hoard');
   // Paths that exist with another method, and unknown /v1 paths, answer in AWS's shape too.
-  router.all(/^\/(v1|admin\/v1)(\/.*)?$/, (ctx) => {
+  router.all(/^\/(v1|admin\/v1|hoard\/v1)(\/.*)?$/, (ctx) => {
     sendAwsError(ctx, {
       type: 'UnknownOperationException',
       status: 404,

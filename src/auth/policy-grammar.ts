@@ -26,13 +26,20 @@ const API_OPERATIONS = [
 /** Permission-only action names that have no API operation of their own. */
 const EXTRA_ACTIONS = ['ReadFromRepository', 'PutPackageMetadata', 'AssociateWithDownstreamRepository'] as const;
 
-/** Every action a policy may name: all codeartifact:* actions and sts:GetServiceBearerToken. */
+/** Hoard's own API (service `hoard`), authorized on the domain's ARN: webhooks (the audit trail adds its actions here). */
+const HOARD_ACTIONS = [
+  'CreateWebhook', 'ListWebhooks', 'DescribeWebhook', 'UpdateWebhook', 'DeleteWebhook',
+  'ListWebhookDeliveries', 'RedeliverWebhook',
+] as const;
+
+/** Every action a policy may name: all codeartifact:* actions, Hoard's hoard:* ones and sts:GetServiceBearerToken. */
 export const KNOWN_ACTIONS: readonly string[] = Object.freeze([
   ...[...API_OPERATIONS, ...EXTRA_ACTIONS].map((name) => `codeartifact:${name}`),
+  ...HOARD_ACTIONS.map((name) => `hoard:${name}`),
   'sts:GetServiceBearerToken',
 ]);
 
-const KNOWN_SERVICES = ['codeartifact', 'sts'];
+const KNOWN_SERVICES = ['codeartifact', 'hoard', 'sts'];
 
 export interface Statement {
   sid?: string;
@@ -216,7 +223,7 @@ function validateAction(action: string, fail: (m: string) => never): void {
   if (!m) return fail(`invalid action ${quote(action)}; expected "*" or "service:ActionName", e.g. "codeartifact:ReadFromRepository"`);
   const service = m[1].toLowerCase();
   if (!KNOWN_SERVICES.includes(service)) {
-    fail(`unknown service ${quote(m[1])} in action ${quote(action)}; only "codeartifact" and "sts" actions are supported`);
+    fail(`unknown service ${quote(m[1])} in action ${quote(action)}; only "codeartifact", "hoard" and "sts" actions are supported`);
   }
   if (!KNOWN_ACTIONS.some((known) => globMatch(action, known, true))) fail(`unknown action ${quote(action)}`);
 }

@@ -12,6 +12,7 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
   'proxy-npm': async () => (await import('./proxy-npm.js')).run,
   'proxy-pypi': async () => (await import('./proxy-pypi.js')).run,
   'proxy-maven': async () => (await import('./proxy-maven.js')).run,
+  webhooks: async () => (await import('./webhooks.js')).run,
 };
 
 const name = process.argv[2];

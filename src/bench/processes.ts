@@ -60,6 +60,8 @@ export interface HoardProcess {
   pid: number;
   accountId: string;
   dataDir: string;
+  /** the root key (for requests the SDK does not make, e.g. Hoard's own API) */
+  credentials: { accessKeyId: string; secretAccessKey: string };
   /** the official SDK, signed with the root key */
   sdk(): CodeartifactClient;
   /** VmRSS (now) and VmHWM (peak) of the server process, in KiB (0 where /proc is not there) */
@@ -122,6 +124,7 @@ export async function startHoardProcess(env: Record<string, string>, opts: { cpu
     pid,
     accountId,
     dataDir,
+    credentials: { accessKeyId, secretAccessKey },
     sdk: () => new CodeartifactClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 }),
     memory() {
       let status = '';

@@ -189,7 +189,7 @@ describe('fuzzing every face: no 5xx, always the face’s own error shape', () =
     );
   }
 
-  it('control plane (/v1, /admin/v1)', async () => {
+  it('control plane (/v1, /admin/v1, /hoard/v1)', async () => {
     // Mostly the declared operations (method and path), so requests reach the signature check.
     const ops = [...CONTROL_PLANE_OPERATIONS, ...HOARD_OPERATIONS].map((o) => [o.method, o.path] as [string, string]);
     const methods = fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE');
@@ -263,7 +263,7 @@ describe('fuzzing every face: no 5xx, always the face’s own error shape', () =
     await fc.assert(
       fc.asyncProperty(methods, fc.oneof(fc.constantFrom(...opPaths), tail.map((t) => `/v1/${t}`)), query, async (m, path, q) => {
         const url = new URL(withQuery(`${h.url}${path}`, q));
-        const service = path.startsWith('/admin/') ? 'hoard' : 'codeartifact';
+        const service = path.startsWith('/admin/') || path.startsWith('/hoard/') ? 'hoard' : 'codeartifact';
         // An empty body, its hash declared (as the SDK does): streamed operations require that.
         const headers = await signRequest({ method: m, url: url.toString(), body: '', accessKeyId: h.accessKeyId, secretAccessKey: h.secretAccessKey, region: 'us-east-1', service });
         delete headers.host;

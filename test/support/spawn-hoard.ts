@@ -15,6 +15,8 @@ export interface SpawnedHoard {
   port: number;
   dataDir: string;
   accountId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
   child: ChildProcess;
   sdk(): CodeartifactClient;
   /** SIGTERM (SIGKILL if it is stuck), wait for the exit, remove the data folder (unless it was given) */
@@ -35,8 +37,9 @@ export async function spawnHoard(opts: { dataDir?: string; env?: Record<string, 
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'hoard-spawned-'));
   const port = await freePort();
   const accountId = '111122223333';
-  const accessKeyId = `AKIASPAWN${randomBytes(4).toString('hex').toUpperCase()}00`;
-  const secretAccessKey = `secret-${randomBytes(16).toString('hex')}`;
+  // A restart on the same data (or a second replica) passes the first one's key in opts.env.
+  const accessKeyId = opts.env?.HOARD_ROOT_ACCESS_KEY_ID ?? `AKIASPAWN${randomBytes(4).toString('hex').toUpperCase()}00`;
+  const secretAccessKey = opts.env?.HOARD_ROOT_SECRET_ACCESS_KEY ?? `secret-${randomBytes(16).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOARD_LOG_LEVEL: 'warn',
@@ -65,6 +68,8 @@ export async function spawnHoard(opts: { dataDir?: string; env?: Record<string, 
     port,
     dataDir,
     accountId,
+    accessKeyId,
+    secretAccessKey,
     child,
     sdk: () => new CodeartifactClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 }),
     async stop() {

@@ -70,4 +70,27 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ HOARD_DATA_DIR: dir(), ...env })).toThrow(ConfigError);
     expect(() => loadConfig({ HOARD_DATA_DIR: dir(), ...env })).toThrow(new RegExp(`^${name}`));
   });
+
+  it('reads the webhook settings: defaults, a retry schedule with units, and what each bad value gets', () => {
+    const d = dir();
+    expect(loadConfig({ HOARD_DATA_DIR: d }).webhooks).toEqual({
+      enabled: true,
+      allowPrivate: false,
+      retryScheduleMs: [5e3, 30e3, 120e3, 300e3, 900e3, 1800e3, 3600e3, 7200e3, 14400e3, 21600e3, 36000e3],
+      timeoutMs: 10_000,
+      pollMs: 200,
+      leaseMs: 60_000,
+      concurrency: 32,
+    });
+    const c = loadConfig({ HOARD_DATA_DIR: d, HOARD_WEBHOOKS: 'off', HOARD_WEBHOOK_ALLOW_PRIVATE: 'true', HOARD_WEBHOOK_RETRY_SCHEDULE: '250ms, 0.5, 2s,1m,1h' });
+    expect(c.webhooks).toMatchObject({ enabled: false, allowPrivate: true, retryScheduleMs: [250, 500, 2000, 60_000, 3_600_000] });
+    const bad: [Record<string, string>, string][] = [
+      [{ HOARD_WEBHOOK_RETRY_SCHEDULE: '5s,soon' }, 'HOARD_WEBHOOK_RETRY_SCHEDULE: "soon" is not a duration; give a comma-separated list such as 5s,30s,2m,1h'],
+      [{ HOARD_WEBHOOK_RETRY_SCHEDULE: '25h' }, 'HOARD_WEBHOOK_RETRY_SCHEDULE: "25h" is longer than a day'],
+      [{ HOARD_WEBHOOK_ALLOW_PRIVATE: 'yes' }, 'HOARD_WEBHOOK_ALLOW_PRIVATE: one of true, false; got yes'],
+      [{ HOARD_WEBHOOKS: 'maybe' }, 'HOARD_WEBHOOKS: one of on, off; got maybe'],
+      [{ HOARD_WEBHOOK_LEASE_S: '5' }, 'HOARD_WEBHOOK_LEASE_S: must be longer than HOARD_WEBHOOK_TIMEOUT_MS (10000 ms), or a slow delivery is sent twice'],
+    ];
+    for (const [env, message] of bad) expect(() => loadConfig({ HOARD_DATA_DIR: d, ...env })).toThrow(new ConfigError(message));
+  });
 });

@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CONTROL_PLANE_OPERATIONS, HOARD_OPERATIONS } from '../../src/api/control-plane.js';
+import { CONTROL_PLANE_OPERATIONS } from '../../src/api/control-plane.js';
+import { adminOps } from '../../src/api/admin.js';
+import { auditOps } from '../../src/api/audit.js';
+import { webhookOps } from '../../src/api/ops/webhooks.js';
 import type { Operation } from '../../src/api/operation.js';
 
 type Obj = Record<string, any>;
@@ -36,9 +39,10 @@ for (const [path, item] of Object.entries<Obj>(doc.paths ?? {}))
   for (const method of METHODS)
     if (item[method]) documented.set(`${method.toUpperCase()} ${path} ${item[method].operationId}`, { path, method, op: item[method] });
 
-const declared: { op: Operation; admin: boolean }[] = [
-  ...CONTROL_PLANE_OPERATIONS.map((op) => ({ op, admin: false })),
-  ...HOARD_OPERATIONS.map((op) => ({ op, admin: true })),
+const declared: { op: Operation; scheme: string }[] = [
+  ...CONTROL_PLANE_OPERATIONS.map((op) => ({ op, scheme: 'codeartifactSigV4' })),
+  ...[...adminOps, ...auditOps].map((op) => ({ op, scheme: 'hoardAdminSigV4' })),
+  ...webhookOps.map((op) => ({ op, scheme: 'hoardSigV4' })),
 ];
 const key = (op: Operation) => `${op.method} ${op.path} ${op.name}`;
 
@@ -85,16 +89,16 @@ describe('openapi.yaml', () => {
     expect(got).toEqual(want);
   });
 
-  it.each(declared.map((d) => [d.op.name, d] as const))('%s: body kind, security and error responses', (_n, { op, admin }) => {
+  it.each(declared.map((d) => [d.op.name, d] as const))('%s: body kind, security and error responses', (_n, { op, scheme }) => {
     const o = documented.get(key(op))!.op;
     const rb = o.requestBody ? deref(o.requestBody) : undefined;
     if (op.body === 'none') expect(rb, `${op.name} takes no body`).toBeUndefined();
     if (op.body === 'json') expect(Object.keys(rb?.content ?? {})).toEqual(['application/json']);
     if (op.body === 'stream') expect(Object.keys(rb?.content ?? {})).not.toContain('application/json');
 
-    // /v1 inherits the document's codeartifact scheme; admin operations name the `hoard` one.
+    // /v1 inherits the document's codeartifact scheme; admin and webhook operations name their `hoard` ones.
     const security = o.security ?? doc.security;
-    expect(security).toEqual([{ [admin ? 'hoardAdminSigV4' : 'codeartifactSigV4']: [] }]);
+    expect(security).toEqual([{ [scheme]: [] }]);
 
     for (const status of ['200', '400', '403', '500']) expect(Object.keys(o.responses), `${op.name} ${status}`).toContain(status);
     if (op.body === 'json') expect(Object.keys(o.responses)).toContain('413');

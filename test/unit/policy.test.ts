@@ -416,13 +416,16 @@ describe('parsePolicy: accepted documents', () => {
     expect(parsePolicy(text, 'identity').statements).toHaveLength(1);
   });
 
-  it('KNOWN_ACTIONS lists every codeartifact action and sts:GetServiceBearerToken', () => {
-    expect(KNOWN_ACTIONS).toHaveLength(52);
-    expect(new Set(KNOWN_ACTIONS).size).toBe(52);
+  it('KNOWN_ACTIONS lists every codeartifact action, the hoard: webhook actions and sts:GetServiceBearerToken', () => {
+    expect(KNOWN_ACTIONS).toHaveLength(59);
+    expect(new Set(KNOWN_ACTIONS).size).toBe(59);
     for (const a of [READ, PUBLISH, GAT, 'codeartifact:PutPackageMetadata', 'codeartifact:AssociateWithDownstreamRepository', 'codeartifact:ListRepositories', 'codeartifact:UpdatePackageGroupOriginConfiguration', 'sts:GetServiceBearerToken']) {
       expect(KNOWN_ACTIONS).toContain(a);
     }
     expect(KNOWN_ACTIONS.filter((a) => a.startsWith('codeartifact:'))).toHaveLength(51);
+    expect(KNOWN_ACTIONS.filter((a) => a.startsWith('hoard:')).sort()).toEqual(
+      ['CreateWebhook', 'DeleteWebhook', 'DescribeWebhook', 'ListWebhookDeliveries', 'ListWebhooks', 'RedeliverWebhook', 'UpdateWebhook'].map((a) => `hoard:${a}`),
+    );
   });
 });
 
@@ -453,7 +456,7 @@ describe('parsePolicy: rejections', () => {
     ['unknown action pattern', v([{ ...ok, Action: 'codeartifact:Frobnicate*' }]), 'resource', /unknown action "codeartifact:Frobnicate\*"/],
     ['unknown sts action', v([{ ...ok, Action: 'sts:AssumeRole' }]), 'resource', /unknown action "sts:AssumeRole"/],
     ['unknown action in NotAction', v([{ Effect: 'Deny', Principal: '*', NotAction: 'codeartifact:Read' }]), 'resource', /unknown action "codeartifact:Read"/],
-    ['unknown service', v([{ ...ok, Action: 's3:GetObject' }]), 'resource', /unknown service "s3" in action "s3:GetObject"; only "codeartifact" and "sts"/],
+    ['unknown service', v([{ ...ok, Action: 's3:GetObject' }]), 'resource', /unknown service "s3" in action "s3:GetObject"; only "codeartifact", "hoard" and "sts"/],
     ['action without service', v([{ ...ok, Action: 'ReadFromRepository' }]), 'resource', /invalid action "ReadFromRepository"; expected .*service:ActionName/],
     ['Principal in identity policy', v([{ ...ok, Resource: '*' }]), 'identity', /"Principal" is not allowed in an identity policy/],
     ['NotPrincipal in identity policy', v([{ Effect: 'Allow', NotPrincipal: '*', Action: READ, Resource: '*' }]), 'identity', /"NotPrincipal" is not allowed in an identity policy/],

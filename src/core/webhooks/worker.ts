@@ -1,0 +1,166 @@
+// The webhook workers every replica runs (started and stopped by server.ts, like the blob
+// collector): on each tick the dispatcher drains the outbox into deliveries, then the delivery
+// loop claims due deliveries (store/webhooks.ts claimDue: FOR UPDATE SKIP LOCKED, a lease, per
+// subscription a run of its oldest ones and nothing else in flight, so each receiver gets events
+// in order), sends each run in order and records its attempts in one transaction. A failure is retried after the next step of the schedule (with +-20 % jitter); after the
+// last step the delivery is failed and stays listed for redelivery.
+import type { Db } from '../../store/db.js';
+import { webhookStore, type ClaimedDelivery } from '../../store/webhooks.js';
+import type { WebhookConfig } from '../../config.js';
+import type { WebhookMetrics } from '../../metrics.js';
+import { openSecret } from '../secrets.js';
+import { dispatchBatch, DISPATCH_BATCH } from './dispatcher.js';
+import { Sender } from './delivery.js';
+
+interface Log {
+  info(o: object, m: string): void;
+  warn(o: object, m: string): void;
+  error(o: object, m: string): void;
+}
+
+export interface WebhookWorkers {
+  /** Look for work now (a test event or redelivery queued on this replica). */
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+const BACKLOG_EVERY_MS = 2_000;
+/** Deliveries of one subscription claimed (and recorded) together, sent one after the other. */
+const RUN_LENGTH = 50;
+
+export function startWebhookWorkers(
+  db: Db,
+  opts: { config: WebhookConfig; masterKey: Buffer; metrics: WebhookMetrics; log: Log; userAgent: string },
+): WebhookWorkers {
+  const cfg = opts.config;
+  if (!cfg.enabled) return { wake() {}, stop: async () => {} };
+  const sender = new Sender({ timeoutMs: cfg.timeoutMs, allowPrivate: () => cfg.allowPrivate, userAgent: opts.userAgent });
+  let stopped = false;
+  let inFlight = 0;
+  const running = new Set<Promise<void>>();
+  let claiming: Promise<void> | null = null;
+  let again = false;
+  let ticking: Promise<void> | null = null;
+  let lastBacklog = 0;
+
+  const secretsOf = (d: ClaimedDelivery): string[] => {
+    const s = [openSecret(opts.masterKey, d.secret_sealed)];
+    if (d.previous_secret_sealed && d.previous_secret_until && d.previous_secret_until.getTime() > Date.now())
+      s.push(openSecret(opts.masterKey, d.previous_secret_sealed));
+    return s;
+  };
+
+  /** Sends one subscription's claimed run in order; stops at the first failure (the rest wait for it). */
+  const deliverRun = async (run: ClaimedDelivery[]) => {
+    const done: Parameters<typeof webhookStore.settle>[1] = [];
+    let sent = 0;
+    const secrets = secretsOf(run[0]); // one subscription: one set of secrets for the whole run
+    const started = Date.now();
+    for (const d of run) {
+      if (stopped) break;
+      // Never past the lease: what another attempt could not finish within it is handed back.
+      if (sent > 0 && Date.now() - started + cfg.timeoutMs >= cfg.leaseMs) break;
+      const r = await sender.send(d.url, d.message_id, JSON.stringify(d.payload), secrets);
+      sent++;
+      opts.metrics.attempt(r.outcome, r.durationMs / 1000);
+      const step = cfg.retryScheduleMs[d.attempts - 1];
+      const end: 'delivered' | 'failed' | null = r.ok ? 'delivered' : step === undefined ? 'failed' : null;
+      done.push({
+        attempt: {
+          delivery_id: d.id,
+          attempted_at: new Date(Date.now() - r.durationMs),
+          duration_ms: r.durationMs,
+          status_code: r.statusCode,
+          error: r.error,
+          response_excerpt: r.excerpt,
+        },
+        claimedAs: d.attempts,
+        outcome: end ?? Math.round(step! * (0.8 + 0.4 * Math.random())),
+      });
+      if (end) opts.metrics.delivery(end);
+      if (end === 'failed') opts.log.warn({ webhook: d.webhook_id, delivery: d.id, attempts: d.attempts, error: r.error }, 'webhook delivery failed for good');
+      else if (!end) opts.log.info({ webhook: d.webhook_id, delivery: d.id, attempt: d.attempts, error: r.error }, 'webhook delivery failed; will retry');
+      if (!r.ok) break;
+    }
+    const unsent = run.slice(sent).map((d) => ({ id: d.id, claimedAs: d.attempts }));
+    await db.transaction((tx) => webhookStore.settle(tx, done, unsent));
+  };
+
+  const pump = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
+    if (claiming) {
+      again = true;
+      return claiming;
+    }
+    claiming = claimLoop().finally(() => {
+      claiming = null;
+    });
+    return claiming;
+  };
+
+  const claimLoop = async (): Promise<void> => {
+    try {
+      do {
+        again = false;
+        while (!stopped && inFlight < cfg.concurrency) {
+          const batch = await db.transaction((tx) => webhookStore.claimDue(tx, cfg.concurrency - inFlight, RUN_LENGTH, cfg.leaseMs));
+          if (!batch.length) break;
+          const runs = new Map<string, ClaimedDelivery[]>();
+          for (const d of batch) runs.set(d.webhook_id, [...(runs.get(d.webhook_id) ?? []), d]);
+          for (const [webhook, run] of runs) {
+            inFlight++;
+            const p: Promise<void> = deliverRun(run)
+              .catch((e: Error) => opts.log.error({ err: { message: e.message, stack: e.stack }, webhook }, 'webhook deliveries could not be recorded'))
+              .finally(() => {
+                inFlight--;
+                running.delete(p);
+                void pump();
+              });
+            running.add(p);
+          }
+        }
+      } while (again && !stopped);
+    } catch (e) {
+      opts.log.error({ err: { message: (e as Error).message } }, 'claiming webhook deliveries failed');
+    }
+  };
+
+  const tick = () => {
+    if (ticking || stopped) return;
+    ticking = (async () => {
+      try {
+        for (let i = 0; i < 20; i++) {
+          const r = await dispatchBatch(db);
+          if (r.deliveries) void pump();
+          if (r.events < DISPATCH_BATCH) break;
+        }
+        await pump();
+        if (Date.now() - lastBacklog >= BACKLOG_EVERY_MS) {
+          lastBacklog = Date.now();
+          const b = await webhookStore.backlog(db);
+          opts.metrics.backlog(b.pending, b.oldest_s);
+        }
+      } catch (e) {
+        opts.log.error({ err: { message: (e as Error).message } }, 'webhook dispatch failed');
+      }
+    })().finally(() => {
+      ticking = null;
+    });
+  };
+
+  const timer = setInterval(tick, cfg.pollMs);
+  timer.unref();
+  tick();
+  return {
+    wake: () => void pump(),
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await ticking;
+      await claiming;
+      // Deliveries in flight finish (each is bounded by the timeout) and are recorded.
+      await Promise.allSettled([...running]);
+      sender.close();
+    },
+  };
+}
