@@ -26,10 +26,10 @@ const API_OPERATIONS = [
 /** Permission-only action names that have no API operation of their own. */
 const EXTRA_ACTIONS = ['ReadFromRepository', 'PutPackageMetadata', 'AssociateWithDownstreamRepository'] as const;
 
-/** Hoard's own API (service `hoard`), authorized on the domain's ARN: webhooks (the audit trail adds its actions here). */
+/** Hoard's own API (service `hoard`): webhooks, on the domain's ARN; the audit trail's lookup, on the account. */
 const HOARD_ACTIONS = [
   'CreateWebhook', 'ListWebhooks', 'DescribeWebhook', 'UpdateWebhook', 'DeleteWebhook',
-  'ListWebhookDeliveries', 'RedeliverWebhook',
+  'ListWebhookDeliveries', 'RedeliverWebhook', 'LookupAuditEvents',
 ] as const;
 
 /** Every action a policy may name: all codeartifact:* actions, Hoard's hoard:* ones and sts:GetServiceBearerToken. */

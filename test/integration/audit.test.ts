@@ -231,6 +231,15 @@ describe('audit trail', () => {
     await expect(lookup({}, readerOpts)).rejects.toThrow(/^AccessDeniedException: .*hoard:LookupAuditEvents/);
     const rows = await audit(['--action', 'hoard:LookupAuditEvents', '--principal', reader.arn]);
     expect(rows).toEqual([expect.objectContaining({ outcome: 'AccessDeniedException', resourceArn: rootArn(), accountId: h.accountId })]);
+    // An identity policy may grant it (the policy grammar knows the action).
+    await call(root, 'hoard', 'POST', '/admin/v1/users', { userName: 'auditor' }, {});
+    const key = (await call(root, 'hoard', 'POST', '/admin/v1/access-keys', { userName: 'auditor' }, {})).accessKey as Record<string, string>;
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'hoard:LookupAuditEvents', Resource: '*' }] };
+    await call(root, 'hoard', 'PUT', '/admin/v1/user-policy', { userName: 'auditor' }, { policyDocument: JSON.stringify(policy) });
+    const auditorOpts = { ...root, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey } };
+    const seen = (await lookup({ action: 'hoard:LookupAuditEvents' }, auditorOpts)) as { events: Ev[] };
+    expect(seen.events.some((e) => e.principalArn === reader.arn && e.outcome === 'AccessDeniedException')).toBe(true);
+    secrets.push(key.secretAccessKey);
   });
 
   it('stores no secret: no access-key secret, token or password appears in any audit row', async () => {

@@ -416,15 +416,15 @@ describe('parsePolicy: accepted documents', () => {
     expect(parsePolicy(text, 'identity').statements).toHaveLength(1);
   });
 
-  it('KNOWN_ACTIONS lists every codeartifact action, the hoard: webhook actions and sts:GetServiceBearerToken', () => {
-    expect(KNOWN_ACTIONS).toHaveLength(59);
-    expect(new Set(KNOWN_ACTIONS).size).toBe(59);
+  it('KNOWN_ACTIONS lists every codeartifact action, the hoard: webhook and audit actions and sts:GetServiceBearerToken', () => {
+    expect(KNOWN_ACTIONS).toHaveLength(60);
+    expect(new Set(KNOWN_ACTIONS).size).toBe(60);
     for (const a of [READ, PUBLISH, GAT, 'codeartifact:PutPackageMetadata', 'codeartifact:AssociateWithDownstreamRepository', 'codeartifact:ListRepositories', 'codeartifact:UpdatePackageGroupOriginConfiguration', 'sts:GetServiceBearerToken']) {
       expect(KNOWN_ACTIONS).toContain(a);
     }
     expect(KNOWN_ACTIONS.filter((a) => a.startsWith('codeartifact:'))).toHaveLength(51);
     expect(KNOWN_ACTIONS.filter((a) => a.startsWith('hoard:')).sort()).toEqual(
-      ['CreateWebhook', 'DeleteWebhook', 'DescribeWebhook', 'ListWebhookDeliveries', 'ListWebhooks', 'RedeliverWebhook', 'UpdateWebhook'].map((a) => `hoard:${a}`),
+      ['CreateWebhook', 'DeleteWebhook', 'DescribeWebhook', 'ListWebhookDeliveries', 'ListWebhooks', 'LookupAuditEvents', 'RedeliverWebhook', 'UpdateWebhook'].map((a) => `hoard:${a}`),
     );
   });
 });
