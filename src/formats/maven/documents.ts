@@ -59,7 +59,7 @@ export function infoOf(entries: { version: string; updated: Date }[]): ArtifactM
 /** The DocumentRefresher for format maven: rebuilds the package's artifact-level metadata. */
 export async function refreshArtifactDocument(p: PackageTx): Promise<void> {
   if (!p.pkg) return;
-  const visible = (await p.versions()).filter((v) => v.status === 'Published');
+  const visible = (p.knownVersions() ?? (await p.versions())).filter((v) => v.status === 'Published');
   const info = infoOf(visible.map((v) => ({ version: v.version, updated: versionUpdated(v) })));
   const body = renderArtifactMetadata(p.coords.namespace, p.coords.name, info);
   await mavenStore.putDocument(p.tx, { packageId: p.pkg.id, key: ARTIFACT_DOC, body, info, ...digestsOf(body) });
