@@ -6,9 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { CreateDomainCommand, CreateRepositoryCommand, PublishPackageVersionCommand, type CodeartifactClient } from '@aws-sdk/client-codeartifact';
-import { backend } from '../support/hoard.js';
+import { backend, backendStore } from '../support/hoard.js';
 import { hoardApi } from '../support/hoard-api.js';
 import { spawnHoard, type SpawnedHoard } from '../support/spawn-hoard.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
@@ -37,31 +36,9 @@ async function sharedEnv(): Promise<{ env: Record<string, string>; drop: () => P
     HOARD_WEBHOOK_TIMEOUT_MS: '2000',
     HOARD_WEBHOOK_LEASE_S: '3',
   };
-  let drop = async () => {};
-  if (backend.pg) {
-    const db = `hoard_t_${suffix}`;
-    const admin = new pg.Client({ connectionString: backend.pg });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${db}`);
-    await admin.end();
-    const u = new URL(backend.pg);
-    u.pathname = `/${db}`;
-    env.DATABASE_URL = u.toString();
-    drop = async () => {
-      const c = new pg.Client({ connectionString: backend.pg });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => {});
-      await c.end();
-    };
-  }
-  if (backend.s3) {
-    env.S3_ENDPOINT = backend.s3;
-    env.S3_BUCKET = `hoard-t-${suffix}`;
-    env.S3_ACCESS_KEY = process.env.HOARD_TEST_S3_ACCESS_KEY ?? 'S3RVER';
-    env.S3_SECRET_KEY = process.env.HOARD_TEST_S3_SECRET_KEY ?? 'S3RVER';
-    env.S3_REGION = process.env.HOARD_TEST_S3_REGION ?? 'us-east-1';
-  }
-  return { env, drop };
+  const store = await backendStore(suffix);
+  Object.assign(env, store.env);
+  return { env, drop: store.drop };
 }
 
 async function setup(s: SpawnedHoard, rx: WebhookReceiver) {

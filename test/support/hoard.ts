@@ -33,6 +33,40 @@ export const backend = {
   s3: process.env.HOARD_TEST_S3_ENDPOINT,
 };
 
+/**
+ * The environment's backend for one test server (or several sharing it): a fresh database in
+ * HOARD_TEST_PG_URL's cluster and a fresh bucket on HOARD_TEST_S3_ENDPOINT when they are set; no
+ * variables (embedded PGlite + disk) otherwise. `drop` removes the database.
+ */
+export async function backendStore(suffix: string): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  const env: Record<string, string> = {};
+  let drop = async () => {};
+  if (backend.pg) {
+    const dbName = `hoard_t_${suffix}`;
+    const admin = new pg.Client({ connectionString: backend.pg });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    const u = new URL(backend.pg);
+    u.pathname = `/${dbName}`;
+    env.DATABASE_URL = u.toString();
+    drop = async () => {
+      const c = new pg.Client({ connectionString: backend.pg });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
+      await c.end();
+    };
+  }
+  if (backend.s3) {
+    env.S3_ENDPOINT = backend.s3;
+    env.S3_BUCKET = `hoard-t-${suffix}`;
+    env.S3_ACCESS_KEY = process.env.HOARD_TEST_S3_ACCESS_KEY ?? 'S3RVER';
+    env.S3_SECRET_KEY = process.env.HOARD_TEST_S3_SECRET_KEY ?? 'S3RVER';
+    env.S3_REGION = process.env.HOARD_TEST_S3_REGION ?? 'us-east-1';
+  }
+  return { env, drop };
+}
+
 /** `log`: the server's logger (default: silent, or HOARD_TEST_LOG's level), e.g. to read the access log in a test. */
 export async function startHoard(extraEnv: Record<string, string> = {}, opts: { log?: pino.Logger } = {}): Promise<TestHoard> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hoard-test-'));
@@ -47,31 +81,9 @@ export async function startHoard(extraEnv: Record<string, string> = {}, opts: { 
     HOARD_ROOT_SECRET_ACCESS_KEY: `secret-${randomBytes(16).toString('hex')}`,
     HOARD_SHUTDOWN_GRACE_MS: '2000',
   };
-  let dropDb: (() => Promise<void>) | null = null;
-  if (backend.pg) {
-    const dbName = `hoard_t_${suffix}`;
-    const admin = new pg.Client({ connectionString: backend.pg });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const u = new URL(backend.pg);
-    u.pathname = `/${dbName}`;
-    env.DATABASE_URL = u.toString();
-    dropDb = async () => {
-      const c = new pg.Client({ connectionString: backend.pg });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
-      await c.end();
-    };
-  }
-  if (backend.s3) {
-    env.S3_ENDPOINT = backend.s3;
-    env.S3_BUCKET = `hoard-t-${suffix}`;
-    env.S3_ACCESS_KEY = process.env.HOARD_TEST_S3_ACCESS_KEY ?? 'S3RVER';
-    env.S3_SECRET_KEY = process.env.HOARD_TEST_S3_SECRET_KEY ?? 'S3RVER';
-    env.S3_REGION = process.env.HOARD_TEST_S3_REGION ?? 'us-east-1';
-  }
-  Object.assign(env, extraEnv);
+  const store = await backendStore(suffix);
+  const dropDb = store.drop;
+  Object.assign(env, store.env, extraEnv);
   const config = loadConfig(env);
   const server = await startServer(config, opts.log ?? pino({ level: process.env.HOARD_TEST_LOG ?? 'silent' }));
   const url = server.url;
@@ -99,7 +111,7 @@ export async function startHoard(extraEnv: Record<string, string> = {}, opts: { 
     },
     async stop() {
       await h.server.close();
-      await dropDb?.();
+      await dropDb();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
