@@ -6,6 +6,7 @@
 import type { Db } from '../store/db.js';
 import { auditStore, type AuditFilter, type AuditRow, type StoredAuditRow } from '../store/audit.js';
 import type { Principal } from './identity.js';
+import { runEvery, type PeriodicHandle } from './periodic.js';
 
 /** What a route knows about an audited request; fields are refined as the request goes on. */
 export interface AuditMark {
@@ -184,34 +185,19 @@ export async function pruneAudit(db: Db, retentionDays: number, now = new Date()
   return total;
 }
 
-export interface PrunerHandle {
-  stop(): Promise<void>;
-}
+export type PrunerHandle = PeriodicHandle;
 
 /** Runs pruneAudit every intervalMs (0 = never), as core/collector.ts runs the blob collector. */
 export function startAuditPruner(
   db: Db,
   opts: { intervalMs: number; retentionDays: number; log: { info(o: object, m: string): void; error(o: object, m: string): void } },
 ): PrunerHandle {
-  if (opts.intervalMs <= 0) return { stop: async () => {} };
-  let running: Promise<void> | null = null;
-  const tick = () => {
-    if (running) return;
-    running = pruneAudit(db, opts.retentionDays)
-      .then((n) => {
-        if (n) opts.log.info({ rows: n, retentionDays: opts.retentionDays }, 'old audit rows pruned');
-      })
-      .catch((e: Error) => opts.log.error({ err: { message: e.message, stack: e.stack } }, 'audit pruning failed'))
-      .finally(() => {
-        running = null;
-      });
-  };
-  const timer = setInterval(tick, opts.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+  return runEvery(
+    opts.intervalMs,
+    async () => {
+      const n = await pruneAudit(db, opts.retentionDays);
+      if (n) opts.log.info({ rows: n, retentionDays: opts.retentionDays }, 'old audit rows pruned');
     },
-  };
+    { onError: (e) => opts.log.error({ err: { message: e.message, stack: e.stack } }, 'audit pruning failed') },
+  );
 }

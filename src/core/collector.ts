@@ -9,6 +9,7 @@ import type { Db } from '../store/db.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { collectorStore } from '../store/collector.js';
 import { blobScope } from './packages.js';
+import { runEvery, type PeriodicHandle } from './periodic.js';
 
 export interface CollectResult {
   blobs: number;
@@ -36,9 +37,7 @@ export async function collectBlobs(db: Db, blobs: BlobStore, graceMs: number, ma
   return total;
 }
 
-export interface CollectorHandle {
-  stop(): Promise<void>;
-}
+export type CollectorHandle = PeriodicHandle;
 
 /**
  * Runs collectBlobs every intervalMs (0 = never). Runs never overlap; a failing run is logged and
@@ -49,25 +48,12 @@ export function startCollector(
   blobs: BlobStore,
   opts: { intervalMs: number; graceMs: number; log: { info(o: object, m: string): void; error(o: object, m: string): void } },
 ): CollectorHandle {
-  if (opts.intervalMs <= 0) return { stop: async () => {} };
-  let running: Promise<void> | null = null;
-  const tick = () => {
-    if (running) return;
-    running = collectBlobs(db, blobs, opts.graceMs)
-      .then((r) => {
-        if (r.blobs) opts.log.info({ blobs: r.blobs, bytes: r.bytes }, 'unreferenced blobs collected');
-      })
-      .catch((e: Error) => opts.log.error({ err: { message: e.message, stack: e.stack } }, 'blob collection failed'))
-      .finally(() => {
-        running = null;
-      });
-  };
-  const timer = setInterval(tick, opts.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+  return runEvery(
+    opts.intervalMs,
+    async () => {
+      const r = await collectBlobs(db, blobs, opts.graceMs);
+      if (r.blobs) opts.log.info({ blobs: r.blobs, bytes: r.bytes }, 'unreferenced blobs collected');
     },
-  };
+    { onError: (e) => opts.log.error({ err: { message: e.message, stack: e.stack } }, 'blob collection failed') },
+  );
 }

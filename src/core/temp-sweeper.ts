@@ -4,10 +4,9 @@
 // interval; runs never overlap, a failing run is logged and the next one tries again, and stop()
 // waits for a run in progress (as the blob collector does).
 import type { BlobStore } from '../blobs/blob-store.js';
+import { runEvery, type PeriodicHandle } from './periodic.js';
 
-export interface TempSweeperHandle {
-  stop(): Promise<void>;
-}
+export type TempSweeperHandle = PeriodicHandle;
 
 export function startTempSweeper(
   blobs: BlobStore,
@@ -17,29 +16,12 @@ export function startTempSweeper(
     log: { info(o: object, m: string): void; warn(o: object, m: string): void };
   },
 ): TempSweeperHandle {
-  if (opts.intervalMs <= 0) return { stop: async () => {} };
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  const tick = () => {
-    if (running || stopped) return;
-    running = blobs
-      .sweepTemp(opts.graceMs)
-      .then((removed) => {
-        if (removed) opts.log.info({ removed, store: blobs.kind }, 'temporaries of interrupted uploads removed');
-      })
-      .catch((e: Error) => opts.log.warn({ err: { message: e.message } }, 'temp sweep failed; the next one tries again'))
-      .finally(() => {
-        running = null;
-      });
-  };
-  tick();
-  const timer = setInterval(tick, opts.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+  return runEvery(
+    opts.intervalMs,
+    async () => {
+      const removed = await blobs.sweepTemp(opts.graceMs);
+      if (removed) opts.log.info({ removed, store: blobs.kind }, 'temporaries of interrupted uploads removed');
     },
-  };
+    { runNow: true, onError: (e) => opts.log.warn({ err: { message: e.message } }, 'temp sweep failed; the next one tries again') },
+  );
 }
