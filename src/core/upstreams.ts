@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../store/db.js';
 import { upstreamStore, type UpstreamDocumentRow } from '../store/upstream.js';
-import { UpstreamClient, envName, type UpstreamMetrics, type UpstreamSettings } from '../upstream/client.js';
+import { UpstreamClient, envName, type UpstreamMetrics, type UpstreamResponse, type UpstreamSettings } from '../upstream/client.js';
 import { HoardError, badGateway } from '../errors.js';
 import { byteCache } from '../byte-cache.js';
 
@@ -29,6 +29,37 @@ export interface UpstreamsConfig {
 export type FetchResult = { status: 200; parts: string[]; etag?: string; lastModified?: string } | { status: 304 } | { status: 404 };
 
 export type DocumentFetcher = (client: UpstreamClient, validators: { etag?: string; lastModified?: string }) => Promise<FetchResult>;
+
+/** The 502 for an upstream answer that is neither the thing nor its absence (401/403 point at the credentials). */
+export function upstreamRefusal(client: UpstreamClient, status: number, what: string): HoardError {
+  const auth = status === 401 || status === 403 ? ' (check HOARD_EXTERNAL_*_AUTH)' : '';
+  return badGateway(`The upstream ${client.name} answered ${status} for ${what}${auth}; it cannot be fetched now.`);
+}
+
+/**
+ * The DocumentFetcher every format's document is: GET `path` with the cached validators; 304 is
+ * "unchanged" and 404/410 "no such thing" (their bodies dropped); any other non-200 is a 502 naming
+ * `what`; a 200's text (at most `maxBytes`) goes to `parse`, whose parts are kept (null: no such thing).
+ */
+export function documentFetcher(
+  path: string,
+  o: { accept: string; maxBytes: number; what: string },
+  parse: (text: string, res: UpstreamResponse, client: UpstreamClient) => string[] | null,
+): DocumentFetcher {
+  return async (client, validators) => {
+    const res = await client.get(path, { ...validators, accept: o.accept });
+    if (res.status === 304 || res.status === 404 || res.status === 410) {
+      res.body.destroy();
+      return { status: res.status === 304 ? 304 : 404 };
+    }
+    if (res.status !== 200) {
+      res.body.destroy();
+      throw upstreamRefusal(client, res.status, o.what);
+    }
+    const parts = parse(await UpstreamClient.text(res, o.maxBytes), res, client);
+    return parts ? { status: 200, parts, etag: res.headers.etag, lastModified: res.headers['last-modified'] } : { status: 404 };
+  };
+}
 
 export interface CachedDocument {
   status: 200 | 404;

@@ -7,7 +7,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { badGateway, HoardError } from '../../errors.js';
-import type { DocumentFetcher } from '../../core/upstreams.js';
+import { documentFetcher, upstreamRefusal, type DocumentFetcher } from '../../core/upstreams.js';
 import { UpstreamClient } from '../../upstream/client.js';
 import { checkCoordinates, parseChecksumBody, type Algo, type ArtifactFile } from './layout.js';
 import { METADATA_MAX_BYTES, parseXmlSafely, type ArtifactMetadataInfo } from './metadata-xml.js';
@@ -41,33 +41,13 @@ export class ChecksumMismatch extends Error {
   }
 }
 
-function refusal(client: UpstreamClient, status: number, what: string): HoardError {
-  const auth = status === 401 || status === 403 ? ' (check HOARD_EXTERNAL_*_AUTH)' : '';
-  return badGateway(`The upstream ${client.name} answered ${status} for ${what}${auth}; it cannot be fetched now.`);
-}
-
 /** The artifact-level maven-metadata.xml of `groupId:artifactId`, kept as its release versions (SNAPSHOTs are never taken). */
 export function metadataFetcher(groupId: string, artifactId: string): DocumentFetcher {
   const path = [...groupId.split('.'), artifactId, 'maven-metadata.xml'].map(encodeURIComponent).join('/');
-  return async (client, validators) => {
-    const res = await client.get(path, { ...validators, accept: 'application/xml, text/xml, */*' });
-    if (res.status === 304) {
-      res.body.destroy();
-      return { status: 304 };
-    }
-    if (res.status === 404 || res.status === 410) {
-      res.body.destroy();
-      return { status: 404 };
-    }
-    if (res.status !== 200) {
-      res.body.destroy();
-      throw refusal(client, res.status, `${path}`);
-    }
-    const text = await UpstreamClient.text(res, METADATA_MAX_BYTES);
+  return documentFetcher(path, { accept: 'application/xml, text/xml, */*', maxBytes: METADATA_MAX_BYTES, what: path }, (text, _res, client) => {
     const info = readUpstreamMetadata(text, groupId, artifactId, client.name);
-    if (!info) return { status: 404 };
-    return { status: 200, parts: [JSON.stringify(info)], etag: res.headers.etag, lastModified: res.headers['last-modified'] };
-  };
+    return info ? [JSON.stringify(info)] : null;
+  });
 }
 
 /** The release versions an upstream's metadata lists (only ones Maven paths can name), or null when none. */
@@ -107,7 +87,7 @@ export async function fetchVerified(client: UpstreamClient, path: string): Promi
   }
   if (res.status !== 200) {
     res.body.destroy();
-    throw refusal(client, res.status, path);
+    throw upstreamRefusal(client, res.status, path);
   }
   const expected = publishedChecksum(client, path);
   expected.catch(() => {}); // read in flush; an early failure must not go unhandled meanwhile
@@ -126,7 +106,7 @@ async function publishedChecksum(client: UpstreamClient, path: string): Promise<
     }
     if (res.status !== 200) {
       res.body.destroy();
-      throw refusal(client, res.status, `${path}.${algo}`);
+      throw upstreamRefusal(client, res.status, `${path}.${algo}`);
     }
     const hex = parseChecksumBody(await UpstreamClient.text(res, CHECKSUM_MAX_BYTES), algo);
     if (!hex) throw badGateway(`The upstream ${client.name} sent an unreadable ${algo} checksum for ${path}; nothing was kept.`);

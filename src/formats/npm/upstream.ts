@@ -6,7 +6,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import ssri from 'ssri';
 import { badGateway } from '../../errors.js';
-import type { DocumentFetcher } from '../../core/upstreams.js';
+import { documentFetcher, type DocumentFetcher } from '../../core/upstreams.js';
 import { UpstreamClient } from '../../upstream/client.js';
 import { BASE, versionEntries } from './codec.js';
 import type { NpmName } from './names.js';
@@ -24,23 +24,9 @@ export const packumentKey = (n: NpmName) => `packument:${n.full}`;
 export const PART = { full: 0, abbr: 1, tarballs: 2 } as const;
 
 export function packumentFetcher(n: NpmName): DocumentFetcher {
-  return async (client, validators) => {
-    const res = await client.get(packumentPath(n), { ...validators, accept: 'application/json' });
-    if (res.status === 304) {
-      res.body.destroy();
-      return { status: 304 };
-    }
-    if (res.status === 404 || res.status === 410) {
-      res.body.destroy();
-      return { status: 404 };
-    }
-    if (res.status !== 200) {
-      res.body.destroy();
-      throw badGateway(`The upstream ${client.name} answered ${res.status} for package ${n.full}${res.status === 401 || res.status === 403 ? ' (check HOARD_EXTERNAL_*_AUTH)' : ''}.`);
-    }
-    const text = await UpstreamClient.text(res, MAX_PACKUMENT_BYTES);
-    return { status: 200, parts: processPackument(n, text, client.name), etag: res.headers.etag, lastModified: res.headers['last-modified'] };
-  };
+  return documentFetcher(packumentPath(n), { accept: 'application/json', maxBytes: MAX_PACKUMENT_BYTES, what: `package ${n.full}` }, (text, _res, client) =>
+    processPackument(n, text, client.name),
+  );
 }
 
 /** The upstream's packument in Hoard's stored forms; anything that is not a packument of `n` is a 502. */

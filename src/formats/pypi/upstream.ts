@@ -8,7 +8,7 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import ssri from 'ssri';
 import { createBLAKE2b } from 'hash-wasm';
 import { badGateway } from '../../errors.js';
-import type { DocumentFetcher } from '../../core/upstreams.js';
+import { documentFetcher, type DocumentFetcher } from '../../core/upstreams.js';
 import { UpstreamClient } from '../../upstream/client.js';
 import { parseProjectHtml } from './html.js';
 import { canonicalVersion, compareVersions, FileNameError, normalize, parseFileName } from './names.js';
@@ -34,25 +34,10 @@ export interface UpstreamUrls {
 }
 
 export function projectFetcher(project: string): DocumentFetcher {
-  return async (client, validators) => {
-    const res = await client.get(`${encodeURIComponent(project)}/`, { ...validators, accept: ACCEPT });
-    if (res.status === 304) {
-      res.body.destroy();
-      return { status: 304 };
-    }
-    if (res.status === 404 || res.status === 410) {
-      res.body.destroy();
-      return { status: 404 };
-    }
-    if (res.status !== 200) {
-      res.body.destroy();
-      throw badGateway(`The upstream ${client.name} answered ${res.status} for project ${project}${res.status === 401 || res.status === 403 ? ' (check HOARD_EXTERNAL_PYPI_AUTH)' : ''}.`);
-    }
-    const text = await UpstreamClient.text(res, MAX_PAGE_BYTES);
+  return documentFetcher(`${encodeURIComponent(project)}/`, { accept: ACCEPT, maxBytes: MAX_PAGE_BYTES, what: `project ${project}` }, (text, res, client) => {
     const type = (res.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    const parts = processProjectPage(project, text, type, res.url, client.name);
-    return { status: 200, parts, etag: res.headers.etag, lastModified: res.headers['last-modified'] };
-  };
+    return processProjectPage(project, text, type, res.url, client.name);
+  });
 }
 
 /** One file as the upstream listed it, before it becomes an entry. */
