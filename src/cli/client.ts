@@ -27,14 +27,15 @@ export function clientOptionsFromEnv(endpointFlag: string | undefined, env = pro
   return { endpoint, region, credentials: { accessKeyId, secretAccessKey } };
 }
 
-export async function call(
+/** A signed request to Hoard's APIs, answered as it came: status, AWS error type and JSON body. */
+export async function send(
   opts: ClientOptions,
   service: 'codeartifact' | 'hoard',
   method: string,
   path: string,
   query: Record<string, string | undefined> = {},
   body?: unknown,
-): Promise<Record<string, unknown>> {
+): Promise<{ status: number; type: string | null; json: Record<string, unknown> }> {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, v);
   const url = `${opts.endpoint}${path}${qs.size ? `?${qs.toString().replace(/\+/g, '%20')}` : ''}`;
@@ -63,6 +64,19 @@ export async function call(
   } catch {
     throw new CliError(`Hoard answered ${res.status} with a non-JSON body: ${text.slice(0, 200)}`);
   }
-  if (!res.ok) throw new CliError(`${res.headers.get('x-amzn-errortype') ?? res.status}: ${json.message ?? text}`);
-  return json;
+  return { status: res.status, type: res.headers.get('x-amzn-errortype'), json };
+}
+
+/** send(), with an error answer thrown as a CliError naming its type and message. */
+export async function call(
+  opts: ClientOptions,
+  service: 'codeartifact' | 'hoard',
+  method: string,
+  path: string,
+  query: Record<string, string | undefined> = {},
+  body?: unknown,
+): Promise<Record<string, unknown>> {
+  const r = await send(opts, service, method, path, query, body);
+  if (r.status < 200 || r.status >= 300) throw new CliError(`${r.type ?? r.status}: ${r.json.message ?? JSON.stringify(r.json)}`);
+  return r.json;
 }
