@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import { FixtureServer } from './fixture-server.js';
-import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
+import { makeZip } from './zip.js';
 import tarStream from 'tar-stream';
 import yauzl from 'yauzl';
 
@@ -294,7 +295,7 @@ function makeWheel(name: string, version: string, metadata: Buffer): Buffer {
   ];
   const record = `${files.map(([n, d]) => `${n},${recordHash(d)},${d.length}`).join('\n')}\n${info}/RECORD,,\n`;
   files.push([`${info}/RECORD`, Buffer.from(record)]);
-  return makeZip(files);
+  return makeZip(files.map(([name, data]) => ({ name, data })));
 }
 
 async function makeSdist(base: string, metadata: Buffer): Promise<Buffer> {
@@ -307,49 +308,6 @@ async function makeSdist(base: string, metadata: Buffer): Promise<Buffer> {
   pack.finalize();
   await done;
   return gzipSync(Buffer.concat(chunks));
-}
-
-/** A zip archive (deflate, no zip64). */
-function makeZip(entries: [string, Buffer][]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const [n, data] of entries) {
-    const name = Buffer.from(n, 'utf8');
-    const body = deflateRawSync(data);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6);
-    local.writeUInt16LE(8, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, body);
-    centrals.push(central, name);
-    offset += local.length + name.length + body.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
 }
 
 /** A wheel's `*.dist-info/METADATA`, read with yauzl. */

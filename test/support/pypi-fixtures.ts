@@ -1,61 +1,11 @@
 // Hand-made distributions for the PyPI tests: minimal wheels and sdists, and the bad ones a build
 // tool would never write (zip bombs, lying sizes, `../` members), plus the legacy upload form.
 import { createHash } from 'node:crypto';
-import { constants, crc32, deflateRawSync, gzipSync } from 'node:zlib';
+import { constants, deflateRawSync, gzipSync } from 'node:zlib';
 
-export interface ZipEntry {
-  name: string;
-  data?: Buffer;
-  /** already deflated bytes (then `size` says what they inflate to) */
-  deflated?: Buffer;
-  /** declared uncompressed size (defaults to the real one) */
-  size?: number;
-}
+import { makeZip, type ZipEntry } from '../../src/bench/zip.js';
 
-/** A zip archive (deflate, no zip64): local headers, data, central directory, end record. */
-export function makeZip(entries: ZipEntry[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = Buffer.from(e.name, 'utf8');
-    const data = e.data ?? Buffer.alloc(0);
-    const body = e.deflated ?? deflateRawSync(data);
-    const size = e.size ?? data.length;
-    const crc = e.deflated ? 0 : crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6); // utf-8 names
-    local.writeUInt16LE(8, 8); // deflate
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(size, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, body);
-    centrals.push(central, name);
-    offset += local.length + name.length + body.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
-}
+export { makeZip, type ZipEntry };
 
 /**
  * A raw deflate stream that inflates to `bytes` zeros (a multiple of 1 MiB), about 1000 times
