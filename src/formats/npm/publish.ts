@@ -136,10 +136,9 @@ async function publish(
       throw new NpmError(403, `You cannot publish over the previously published versions: ${version}.`);
     }
     const np = await r.data.lockPackage(p);
-    const created = await p.createVersion({ version, status: 'Published', metadata });
-    if (!created) throw new NpmError(403, `You cannot publish over the previously published versions: ${version}.`);
-    await p.addAsset(created, 'package.tgz', digests);
-    const v = await p.update(created, {}); // the revision now covers the asset
+    // Complete in one insert: the asset with it, the revision covering it.
+    const v = await p.createVersion({ version, status: 'Published', metadata }, [{ name: 'package.tgz', digests }]);
+    if (!v) throw new NpmError(403, `You cannot publish over the previously published versions: ${version}.`);
     const entries = versionEntries(clean, n);
     await r.data.putVersionDoc(p, v.id, entries.full, entries.abbr);
     if (tags.length) {

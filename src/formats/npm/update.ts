@@ -99,8 +99,7 @@ export async function deletePackage(r: NpmRequest, n: NpmName): Promise<void> {
   if (!own) throw notFound(`Not found: ${n.full}`);
   await r.svc.packages.inPackage(r.ep.repo, coordsOf(n), false, async (p) => {
     for (const v of await p.versions()) await deleteVersion(p, v);
-    await r.data.lockPackage(p);
-    await r.data.setDistTags(p, {});
+    await r.data.setDistTags(p, {}); // locks the npm row first
     await p.refresh();
   });
   sendJson(r.ctx, 200, { ok: true, id: n.full });
