@@ -3,7 +3,8 @@
 // with the standardwebhooks library once the run is over. Prints deliveries per second, p50/p99 from a publish's commit (its
 // response) to the receipt of each of its deliveries, and the publish rate with webhooks on versus
 // off, measured in the same run (the 'off' server runs with HOARD_WEBHOOKS=off and HOARD_AUDIT=off
-// and has no webhooks). Runs alternate on/off; medians of BENCH_RUNS (default 3). Hoard runs as its
+// and has no webhooks), and the server's CPU time per publish in both (less at the mercy of a noisy
+// machine than the rate; 'on' also until the last delivery arrived). Runs alternate on/off; medians of BENCH_RUNS (default 3). Hoard runs as its
 // own process (`node dist/main.js serve`), pinned to CPU 0 with the bench on CPU 1 where taskset works;
 // BENCH_PG_URL runs each Hoard on a fresh database there instead of the embedded default.
 import { createHash } from 'node:crypto';
@@ -136,11 +137,14 @@ async function oneRun(mode: 'on' | 'off', cpus: string | undefined) {
     if (mode === 'on') {
       rx.secrets = await Promise.all(PATTERNS.map((p) => createWebhook(h, rx.url, p)));
     }
+    const cpu0 = h.cpuSeconds();
     const p = await publishAll(h);
-    if (mode === 'off') return { rate: p.rate };
+    const cpuPublish = (h.cpuSeconds() - cpu0) * 1000 / PUBLISHES;
+    if (mode === 'off') return { rate: p.rate, cpuPublish };
     const want = PUBLISHES * PATTERNS.length;
     const deadline = Date.now() + 600_000;
     while (rx.count < want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const cpuAll = (h.cpuSeconds() - cpu0) * 1000 / PUBLISHES;
     const lat: number[] = [];
     let last = 0;
     for (const [key, at] of p.committed) for (const t of rx.arrivals.get(key) ?? []) (lat.push(t - at), (last = Math.max(last, t)));
@@ -148,6 +152,8 @@ async function oneRun(mode: 'on' | 'off', cpus: string | undefined) {
     const pct = (q: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * q))] ?? NaN;
     return {
       rate: p.rate,
+      cpuPublish,
+      cpuAll,
       delivered: rx.count,
       unverified: rx.verify(),
       perSecond: rx.count / ((last - p.started) / 1000),
@@ -172,16 +178,18 @@ export async function run(): Promise<void> {
   );
   const on: Awaited<ReturnType<typeof oneRun>>[] = [];
   const off: number[] = [];
+  const offCpu: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const order: ('on' | 'off')[] = i % 2 ? ['off', 'on'] : ['on', 'off'];
     for (const mode of order) {
       const r = await oneRun(mode, cpus);
       if (mode === 'on') on.push(r);
-      else off.push(r.rate);
+      else (off.push(r.rate), offCpu.push(r.cpuPublish));
       const extra = mode === 'on' && 'delivered' in r
         ? `; ${r.delivered}/${PUBLISHES * PATTERNS.length} delivered (${r.unverified} unverified), ${r.perSecond!.toFixed(0)} deliveries/s, commit-to-receipt p50 ${r.p50!.toFixed(0)} ms, p99 ${r.p99!.toFixed(0)} ms`
         : '';
-      console.log(`  run ${i + 1} ${mode.padEnd(3)}: ${r.rate.toFixed(1)} publishes/s${extra}`);
+      const cpu = `, Hoard CPU ${r.cpuPublish.toFixed(2)} ms per publish${'cpuAll' in r ? ` (${r.cpuAll!.toFixed(2)} ms until the last delivery)` : ''}`;
+      console.log(`  run ${i + 1} ${mode.padEnd(3)}: ${r.rate.toFixed(1)} publishes/s${cpu}${extra}`);
     }
   }
   const m = (f: (r: (typeof on)[number]) => number | undefined) => median(on.map((r) => f(r) ?? NaN));
@@ -190,6 +198,9 @@ export async function run(): Promise<void> {
   console.log(`medians of ${RUNS}:`);
   console.log(`  publishes/s with webhooks on  ${onRate.toFixed(1)}`);
   console.log(`  publishes/s with webhooks off ${offRate.toFixed(1)}  (on/off = ${(onRate / offRate).toFixed(3)}; goal >= 0.90)`);
+  const onCpu = m((r) => r.cpuPublish);
+  const offCpuM = median(offCpu);
+  console.log(`  Hoard CPU per publish while publishing: on ${onCpu.toFixed(2)} ms, off ${offCpuM.toFixed(2)} ms (off/on = ${(offCpuM / onCpu).toFixed(3)}); on, until the last delivery: ${m((r) => ('cpuAll' in r ? r.cpuAll : undefined)).toFixed(2)} ms`);
   console.log(`  deliveries/s ${m((r) => ('perSecond' in r ? r.perSecond : undefined)).toFixed(0)}`);
   console.log(`  commit-to-receipt p50 ${m((r) => ('p50' in r ? r.p50 : undefined)).toFixed(0)} ms, p99 ${m((r) => ('p99' in r ? r.p99 : undefined)).toFixed(0)} ms`);
 }
