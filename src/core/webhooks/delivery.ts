@@ -3,10 +3,10 @@
 // every active secret, so a receiver mid-rotation verifies with either). 2xx is success; anything
 // else, a timeout or a refused connection is a failure the caller retries. The first 4 KB of the
 // answer are kept; the rest is drained so the kept-alive connection can be reused.
+import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { Webhook } from 'standardwebhooks';
 import { checkedLookup, hostOf, isPublicAddress, refusal } from './target.js';
 
 export const EXCERPT_BYTES = 4096;
@@ -23,20 +23,27 @@ export interface AttemptResult {
   outcome: string;
 }
 
-const signers = new Map<string, Webhook>();
-const signer = (secret: string) => {
-  let w = signers.get(secret);
-  if (!w) {
-    if (signers.size > 1000) signers.clear();
-    w = new Webhook(secret);
-    signers.set(secret, w);
+/** Each secret's key bytes, as the standardwebhooks library reads a `whsec_` secret. */
+const keys = new Map<string, Buffer>();
+const keyOf = (secret: string): Buffer => {
+  let k = keys.get(secret);
+  if (!k) {
+    if (keys.size > 1000) keys.clear();
+    k = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+    keys.set(secret, k);
   }
-  return w;
+  return k;
 };
 
-/** The signature header value: one v1 signature per secret, space-separated. */
+/**
+ * The signature header value: one v1 signature per secret, space-separated. The signature is the
+ * Standard Webhooks one (base64 HMAC-SHA256 of `id.timestamp.body`), computed with node:crypto:
+ * the standardwebhooks library signs in JavaScript at eight times the cost, which a publish-heavy
+ * domain with several subscriptions pays per delivery. A unit test holds both to the same output.
+ */
 export function signatureHeader(secrets: string[], id: string, at: Date, body: string): string {
-  return secrets.map((s) => signer(s).sign(id, at, body)).join(' ');
+  const signed = `${id}.${Math.floor(at.getTime() / 1000)}.`;
+  return secrets.map((s) => `v1,${createHmac('sha256', keyOf(s)).update(signed).update(body).digest('base64')}`).join(' ');
 }
 
 export class Sender {
