@@ -70,30 +70,22 @@ interface DbRow {
 }
 
 export const auditStore = {
-  /** One multi-row INSERT for the whole batch. */
+  /**
+   * One INSERT for the whole batch, of column arrays (one SQL text whatever the batch size, so a
+   * single prepared statement serves every flush).
+   */
   async insertMany(q: Queryable, rows: AuditRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const params: unknown[] = [];
-    const tuples = rows.map((r) => {
-      const values = [
-        r.time.toISOString(),
-        r.accountId,
-        r.principalArn,
-        r.principalAccount,
-        r.sourceIp,
-        r.userAgent,
-        r.action,
-        r.resourceArn,
-        r.requestId,
-        r.outcome,
-        r.httpStatus,
-        r.detail,
-      ];
-      const base = params.length;
-      params.push(...values);
-      return `(${values.map((_, i) => `$${base + i + 1}${i === 0 ? '::timestamptz' : i === 10 ? '::int' : ''}`).join(', ')})`;
-    });
-    await q.query(`INSERT INTO audit_event (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+    const col = <T>(f: (r: AuditRow) => T) => rows.map(f);
+    await q.query(
+      `INSERT INTO audit_event (${COLUMNS.join(', ')})
+       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[])`,
+      [
+        col((r) => r.time.toISOString()), col((r) => r.accountId), col((r) => r.principalArn), col((r) => r.principalAccount),
+        col((r) => r.sourceIp), col((r) => r.userAgent), col((r) => r.action), col((r) => r.resourceArn),
+        col((r) => r.requestId), col((r) => r.outcome), col((r) => r.httpStatus), col((r) => r.detail),
+      ],
+    );
   },
 
   /** Up to `limit` rows matching the filter, newest first. */
