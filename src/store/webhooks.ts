@@ -1,6 +1,6 @@
-// Queries of webhooks: subscriptions (webhook), the dispatcher's read of the outbox (event), the
-// delivery queue (webhook_delivery, claimed FOR UPDATE SKIP LOCKED under a lease) and the attempt
-// log (webhook_attempt).
+// Queries of webhooks: subscriptions (webhook, which a replica claims under a lease to send to it),
+// the dispatcher's read of the outbox (event), the delivery queue (webhook_delivery) and the
+// attempt log (webhook_attempt).
 import type { Queryable } from './db.js';
 
 export interface WebhookRow {
@@ -38,13 +38,28 @@ export interface DeliveryRow {
   message_id: string;
 }
 
-/** A claimed delivery with what sending it needs. */
-export interface ClaimedDelivery extends DeliveryRow {
+/** A subscription's target and secrets: what sending to it needs. */
+export interface WebhookTarget {
   url: string;
   secret_sealed: string;
   previous_secret_sealed: string | null;
   previous_secret_until: Date | null;
-  payload: OutboxEvent['payload'];
+}
+
+/**
+ * A delivery of a claimed subscription with what sending it needs: a test event's own payload, or
+ * the outbox row's (the caller adds the sequence number, core/events.ts deliverable); `attempts` is
+ * the number of the attempt about to be made.
+ */
+export interface ClaimedDelivery extends DeliveryRow, WebhookTarget {
+  payload: OutboxEvent['payload'] | null;
+  event_payload: OutboxEvent['payload'] | null;
+}
+
+/** A delivery row to queue. */
+export interface NewDelivery {
+  webhookId: string;
+  eventId: number;
 }
 
 export interface AttemptRow {
@@ -145,16 +160,35 @@ export const webhookStore = {
     await q.query('UPDATE event SET dispatched_at = now() WHERE id = ANY($1::int8[])', [ids]);
   },
 
-  /** Enabled subscriptions of these domains (the dispatcher matches each event against them). */
-  async enabledIn(q: Queryable, domainIds: number[]): Promise<Pick<WebhookRow, 'id' | 'domain_id' | 'event_pattern' | 'created_at'>[]> {
-    const r = await q.query<Pick<WebhookRow, 'id' | 'domain_id' | 'event_pattern' | 'created_at'>>(
-      'SELECT id, domain_id, event_pattern, created_at FROM webhook WHERE enabled AND domain_id = ANY($1::int8[])',
+  /** Enabled subscriptions of these domains (the dispatcher matches each event against them and may send at once). */
+  async enabledIn(q: Queryable, domainIds: number[]): Promise<(Pick<WebhookRow, 'id' | 'domain_id' | 'event_pattern' | 'created_at'> & WebhookTarget)[]> {
+    const r = await q.query<Pick<WebhookRow, 'id' | 'domain_id' | 'event_pattern' | 'created_at'> & WebhookTarget>(
+      `SELECT id, domain_id, event_pattern, created_at, url, secret_sealed, previous_secret_sealed, previous_secret_until
+         FROM webhook WHERE enabled AND domain_id = ANY($1::int8[])`,
       [domainIds],
     );
     return r.rows;
   },
 
-  async insertDeliveries(q: Queryable, rows: { webhookId: string; eventId: number }[], kind: 'event' | 'replay'): Promise<number> {
+  /**
+   * Claims, for the dispatcher, those of these subscriptions that have no pending delivery at all
+   * and no claim (so what it is queueing now is their oldest); returns their ids. `token` names the
+   * claim (settle releases it).
+   */
+  async claimIdle(q: Queryable, webhookIds: string[], leaseMs: number, token: string): Promise<Set<string>> {
+    if (!webhookIds.length) return new Set();
+    const r = await q.query<{ id: string }>(
+      `UPDATE webhook w SET claimed_until = now() + ${ms('$2')}, claim_token = $3
+        WHERE w.id = ANY($1::text[]) AND (w.claimed_until IS NULL OR w.claimed_until <= now())
+          AND NOT EXISTS (SELECT 1 FROM webhook_delivery d WHERE d.webhook_id = w.id AND d.state = 'pending')
+        RETURNING w.id`,
+      [webhookIds, leaseMs, token],
+    );
+    return new Set(r.rows.map((x) => x.id));
+  },
+
+  /** Queues deliveries, numbered in event order; returns how many. */
+  async insertDeliveries(q: Queryable, rows: NewDelivery[], kind: 'event' | 'replay'): Promise<number> {
     if (!rows.length) return 0;
     const r = await q.query(
       `INSERT INTO webhook_delivery (webhook_id, event_id, kind)
@@ -162,6 +196,18 @@ export const webhookStore = {
       [rows.map((x) => x.webhookId), rows.map((x) => x.eventId), kind],
     );
     return r.rowCount;
+  },
+
+  /** insertDeliveries, returning the new rows (id order): the dispatcher sends those of subscriptions it claimed. */
+  async insertDeliveriesReturning(q: Queryable, rows: NewDelivery[], kind: 'event' | 'replay'): Promise<Pick<DeliveryRow, 'id' | 'webhook_id' | 'event_id' | 'next_attempt_at' | 'created_at'>[]> {
+    if (!rows.length) return [];
+    const r = await q.query<Pick<DeliveryRow, 'id' | 'webhook_id' | 'event_id' | 'next_attempt_at' | 'created_at'>>(
+      `INSERT INTO webhook_delivery (webhook_id, event_id, kind)
+       SELECT w, e, $3 FROM unnest($1::text[], $2::int8[]) AS t(w, e) ORDER BY e
+       RETURNING id, webhook_id, event_id, next_attempt_at, created_at`,
+      [rows.map((x) => x.webhookId), rows.map((x) => x.eventId), kind],
+    );
+    return r.rows.sort((x, y) => Number(x.id) - Number(y.id));
   },
 
   async insertTest(q: Queryable, webhookId: string, payload: unknown): Promise<number> {
@@ -184,83 +230,79 @@ export const webhookStore = {
   // ------------------------------------------------------------ delivery workers
 
   /**
-   * Claims due deliveries of up to `webhooks` subscriptions, for each its oldest `perWebhook` in
-   * order, and only for subscriptions with nothing in flight: each receiver gets its events in
-   * order, one at a time. The claim is a lease: a replica that dies mid-delivery leaves its claim
-   * to be taken again once the lease runs out. Rows another replica holds are skipped (SKIP
-   * LOCKED); as both compute the same oldest rows, a subscription is never claimed twice at once.
+   * Claims up to `webhooks` subscriptions that have a due delivery and no live claim (oldest due
+   * first), each under a lease with `token`, and returns for each its oldest `perWebhook` due
+   * deliveries, in order, with `attempts` the number of the attempt about to be made. Claiming a
+   * subscription rather than its deliveries keeps each receiver's events in order across replicas
+   * and writes one row per run, not one per delivery. Subscriptions another replica is claiming are
+   * skipped (SKIP LOCKED). Run it in a transaction: the deliveries are read after the claim, so a
+   * run another replica settled just before is not sent again.
    */
-  async claimDue(q: Queryable, webhooks: number, perWebhook: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    const claimed = await q.query<{ id: number }>(
-      `WITH busy AS (
-         SELECT DISTINCT webhook_id FROM webhook_delivery WHERE state = 'pending' AND lease_until > now()),
-       due AS (
-         SELECT d.id, d.webhook_id, row_number() OVER (PARTITION BY d.webhook_id ORDER BY d.id) AS n
-           FROM webhook_delivery d
-          WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND d.webhook_id NOT IN (SELECT webhook_id FROM busy)),
-       picked AS (
-         SELECT due.id FROM due
-          WHERE due.n <= $2 AND due.webhook_id IN (SELECT webhook_id FROM due WHERE n = 1 ORDER BY id LIMIT $1)),
-       locked AS (
-         SELECT d.id FROM webhook_delivery d WHERE d.id IN (SELECT id FROM picked) FOR UPDATE OF d SKIP LOCKED)
-       UPDATE webhook_delivery d SET attempts = d.attempts + 1, lease_until = now() + ${ms('$3')}, next_attempt_at = now() + ${ms('$3')}
-         FROM locked WHERE d.id = locked.id RETURNING d.id`,
-      [webhooks, perWebhook, leaseMs],
+  async claimDue(q: Queryable, webhooks: number, perWebhook: number, leaseMs: number, token: string): Promise<ClaimedDelivery[]> {
+    const claimed = await q.query<{ id: string }>(
+      `WITH cand AS (
+         SELECT w.id FROM webhook w
+          CROSS JOIN LATERAL (
+            SELECT d.id FROM webhook_delivery d
+             WHERE d.webhook_id = w.id AND d.state = 'pending' AND d.next_attempt_at <= now()
+             ORDER BY d.id LIMIT 1) h
+          WHERE w.claimed_until IS NULL OR w.claimed_until <= now()
+          ORDER BY h.id LIMIT $1
+          FOR UPDATE OF w SKIP LOCKED)
+       UPDATE webhook w SET claimed_until = now() + ${ms('$2')}, claim_token = $3 FROM cand WHERE w.id = cand.id RETURNING w.id`,
+      [webhooks, leaseMs, token],
     );
     if (!claimed.rowCount) return [];
     const r = await q.query<ClaimedDelivery>(
-      `SELECT ${DELIVERY_COLS}, w.url, w.secret_sealed, w.previous_secret_sealed, w.previous_secret_until,
-              COALESCE(d.payload, e.payload || jsonb_build_object('detail', (e.payload->'detail') || jsonb_build_object('sequenceNumber', e.id))) AS payload
-         FROM webhook_delivery d JOIN webhook w ON w.id = d.webhook_id LEFT JOIN event e ON e.id = d.event_id
-        WHERE d.id = ANY($1::int8[]) ORDER BY d.id`,
-      [claimed.rows.map((x) => x.id)],
+      `SELECT ${DELIVERY_COLS}, w.url, w.secret_sealed, w.previous_secret_sealed, w.previous_secret_until, d.payload, e.payload AS event_payload
+         FROM webhook w
+         CROSS JOIN LATERAL (
+           SELECT * FROM webhook_delivery d
+            WHERE d.webhook_id = w.id AND d.state = 'pending' AND d.next_attempt_at <= now()
+            ORDER BY d.id LIMIT $2) d
+         LEFT JOIN event e ON e.id = d.event_id
+        WHERE w.id = ANY($1::text[])
+        ORDER BY d.id`,
+      [claimed.rows.map((x) => x.id), perWebhook],
     );
+    for (const d of r.rows) d.attempts += 1;
     return r.rows;
   },
 
   /**
-   * Records attempts and ends their claims in one statement pair: each delivery (claimed as attempt
-   * number `attempt`) is delivered, failed, or due again after retryMs; `unsent` claims are handed
-   * back untouched (due now, the attempt not counted).
+   * Records a run's attempts, ends its deliveries and releases the subscription's claim, in one
+   * statement: each delivery (tried as attempt number `attempt`) is delivered, failed, or due again
+   * after retryMs. Deliveries of the run not tried are left as they were (due, in order). An
+   * attempt is recorded even if the claim was lost meanwhile (its lease ran out and another replica
+   * sent the delivery too); the delivery's state is then the other replica's.
    */
   async settle(
     q: Queryable,
-    done: { attempt: AttemptRow; claimedAs: number; outcome: 'delivered' | 'failed' | number }[],
-    unsent: { id: number; claimedAs: number }[],
+    claim: { webhookId: string; token: string },
+    done: { attempt: AttemptRow; attemptNo: number; outcome: 'delivered' | 'failed' | number }[],
   ): Promise<void> {
-    if (done.length) {
-      const a = done.map((x) => x.attempt);
-      await q.query(
-        `INSERT INTO webhook_attempt (delivery_id, attempted_at, duration_ms, status_code, error, response_excerpt)
-         SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::text[])`,
-        [a.map((x) => x.delivery_id), a.map((x) => x.attempted_at), a.map((x) => x.duration_ms), a.map((x) => x.status_code), a.map((x) => x.error), a.map((x) => x.response_excerpt)],
-      );
-      await q.query(
-        `UPDATE webhook_delivery d SET
-           state = CASE WHEN u.st = 'retry' THEN d.state ELSE u.st END,
-           completed_at = CASE WHEN u.st = 'retry' THEN NULL ELSE now() END,
-           next_attempt_at = CASE WHEN u.st = 'retry' THEN now() + make_interval(secs => u.ms / 1000) ELSE d.next_attempt_at END,
-           lease_until = NULL
-         FROM unnest($1::int8[], $2::int[], $3::text[], $4::float8[]) AS u(id, att, st, ms)
-         WHERE d.id = u.id AND d.attempts = u.att AND d.state = 'pending'`,
-        [
-          done.map((x) => x.attempt.delivery_id),
-          done.map((x) => x.claimedAs),
-          done.map((x) => (typeof x.outcome === 'number' ? 'retry' : x.outcome)),
-          done.map((x) => (typeof x.outcome === 'number' ? x.outcome : 0)),
-        ],
-      );
-    }
-    if (unsent.length)
-      await q.query(
-        `UPDATE webhook_delivery d SET attempts = d.attempts - 1, lease_until = NULL, next_attempt_at = now()
-           FROM unnest($1::int8[], $2::int[]) AS u(id, att)
-          WHERE d.id = u.id AND d.attempts = u.att AND d.state = 'pending'`,
-        [unsent.map((x) => x.id), unsent.map((x) => x.claimedAs)],
-      );
+    const a = done.map((x) => x.attempt);
+    await q.query(
+      `WITH attempt AS (
+         INSERT INTO webhook_attempt (delivery_id, attempted_at, duration_ms, status_code, error, response_excerpt)
+         SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::text[])),
+       released AS (
+         UPDATE webhook SET claimed_until = NULL, claim_token = NULL WHERE id = $11 AND claim_token = $12)
+       UPDATE webhook_delivery d SET
+         attempts = u.att,
+         state = CASE WHEN u.st = 'retry' THEN d.state ELSE u.st END,
+         completed_at = CASE WHEN u.st = 'retry' THEN NULL ELSE now() END,
+         next_attempt_at = CASE WHEN u.st = 'retry' THEN now() + make_interval(secs => u.ms / 1000) ELSE d.next_attempt_at END
+       FROM unnest($7::int8[], $8::int[], $9::text[], $10::float8[]) AS u(id, att, st, ms)
+       WHERE d.id = u.id AND d.attempts = u.att - 1 AND d.state = 'pending'`,
+      [
+        a.map((x) => x.delivery_id), a.map((x) => x.attempted_at), a.map((x) => x.duration_ms), a.map((x) => x.status_code), a.map((x) => x.error), a.map((x) => x.response_excerpt),
+        done.map((x) => x.attempt.delivery_id), done.map((x) => x.attemptNo),
+        done.map((x) => (typeof x.outcome === 'number' ? 'retry' : x.outcome)), done.map((x) => (typeof x.outcome === 'number' ? x.outcome : 0)),
+        claim.webhookId, claim.token,
+      ],
+    );
   },
-
-  // ------------------------------------------------------------ the delivery log
 
   async listDeliveries(q: Queryable, webhookId: string, state: string | null, beforeId: number | null, limit: number): Promise<DeliveryRow[]> {
     const r = await q.query<DeliveryRow>(
@@ -292,7 +334,7 @@ export const webhookStore = {
   /** Queues a delivery again now (its attempt log is kept and grows). */
   async requeue(q: Queryable, id: number): Promise<void> {
     await q.query(
-      `UPDATE webhook_delivery SET state = 'pending', next_attempt_at = now(), lease_until = NULL, completed_at = NULL, attempts = 0 WHERE id = $1`,
+      `UPDATE webhook_delivery SET state = 'pending', next_attempt_at = now(), completed_at = NULL, attempts = 0 WHERE id = $1`,
       [id],
     );
   },

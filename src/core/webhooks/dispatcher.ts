@@ -3,9 +3,11 @@
 // a time (a transaction-scoped advisory lock, so deliveries are numbered in event order), and marks them dispatched in the same
 // transaction as the deliveries it writes: each event is matched exactly once. A subscription gets
 // only events written after it was created (earlier ones are reachable by replay); a disabled one
-// gets none.
+// gets none. A subscription with nothing pending is claimed by the dispatcher's replica in the same
+// transaction and its new deliveries sent at once: the common case of a healthy receiver then
+// costs no claim query.
 import type { Db } from '../../store/db.js';
-import { webhookStore, type OutboxEvent } from '../../store/webhooks.js';
+import { webhookStore, type ClaimedDelivery, type NewDelivery, type OutboxEvent } from '../../store/webhooks.js';
 import { deliverable } from '../events.js';
 import { compilePattern, type EventPredicate } from './patterns.js';
 
@@ -28,17 +30,35 @@ export function predicateFor(pattern: string): EventPredicate {
 }
 
 /** The envelope a receiver gets for an outbox row (with its sequence number). */
-export const envelopeOf = (e: OutboxEvent) => deliverable(e as never) as unknown as Record<string, unknown>;
+export const envelopeOf = (e: Pick<OutboxEvent, 'id' | 'payload'>) => deliverable(e as never) as unknown as Record<string, unknown>;
 
-/** One batch; returns how many events it handled and how many deliveries it queued. */
-export async function dispatchBatch(db: Db, limit = DISPATCH_BATCH): Promise<{ events: number; deliveries: number }> {
+/**
+ * Subscriptions the dispatcher may claim as it queues their deliveries, so the replica sends them
+ * at once without a claim query: at most `webhooks`, each with nothing pending (so nothing older
+ * can be overtaken) and no claim, under a lease of `leaseMs` named `token`; at most `perWebhook`
+ * deliveries each.
+ */
+export interface DispatchClaim {
+  webhooks: number;
+  perWebhook: number;
+  leaseMs: number;
+  token: string;
+}
+
+/** One batch; returns how many events it handled, how many deliveries it queued and the runs it claimed. */
+export async function dispatchBatch(
+  db: Db,
+  limit = DISPATCH_BATCH,
+  claim?: DispatchClaim,
+): Promise<{ events: number; deliveries: number; claimed: ClaimedDelivery[] }> {
   return db.transaction(async (tx) => {
-    if (!(await webhookStore.tryDispatchLock(tx))) return { events: 0, deliveries: 0 };
+    const none = { events: 0, deliveries: 0, claimed: [] };
+    if (!(await webhookStore.tryDispatchLock(tx))) return none;
     const events = await webhookStore.claimEvents(tx, limit);
-    if (!events.length) return { events: 0, deliveries: 0 };
+    if (!events.length) return none;
     const domains = [...new Set(events.map((e) => e.domain_id))];
     const subs = await webhookStore.enabledIn(tx, domains);
-    const rows: { webhookId: string; eventId: number }[] = [];
+    const rows: NewDelivery[] = [];
     if (subs.length)
       for (const e of events) {
         let envelope: Record<string, unknown> | null = null;
@@ -48,8 +68,42 @@ export async function dispatchBatch(db: Db, limit = DISPATCH_BATCH): Promise<{ e
           if (predicateFor(s.event_pattern)(envelope)) rows.push({ webhookId: s.id, eventId: e.id });
         }
       }
-    const deliveries = await webhookStore.insertDeliveries(tx, rows, 'event');
+    const mine =
+      claim && claim.webhooks > 0 && rows.length
+        ? await webhookStore.claimIdle(tx, [...new Set(rows.map((r) => r.webhookId))].slice(0, claim.webhooks), claim.leaseMs, claim.token)
+        : new Set<string>();
+    if (!mine.size) {
+      const deliveries = await webhookStore.insertDeliveries(tx, rows, 'event');
+      await webhookStore.markDispatched(tx, events.map((e) => e.id));
+      return { events: events.length, deliveries, claimed: [] };
+    }
+    const queued = await webhookStore.insertDeliveriesReturning(tx, rows, 'event');
     await webhookStore.markDispatched(tx, events.map((e) => e.id));
-    return { events: events.length, deliveries };
+    const byId = new Map(events.map((e) => [e.id, e]));
+    const subById = new Map(subs.map((s) => [s.id, s]));
+    const taken = new Map<string, number>();
+    const claimed: ClaimedDelivery[] = [];
+    for (const d of queued) {
+      const n = taken.get(d.webhook_id) ?? 0;
+      if (!mine.has(d.webhook_id) || n >= claim!.perWebhook) continue;
+      taken.set(d.webhook_id, n + 1);
+      const e = byId.get(d.event_id!)!;
+      const s = subById.get(d.webhook_id)!;
+      claimed.push({
+        ...d,
+        kind: 'event',
+        state: 'pending',
+        attempts: 1,
+        completed_at: null,
+        message_id: e.payload.id,
+        url: s.url,
+        secret_sealed: s.secret_sealed,
+        previous_secret_sealed: s.previous_secret_sealed,
+        previous_secret_until: s.previous_secret_until,
+        payload: null,
+        event_payload: e.payload,
+      });
+    }
+    return { events: events.length, deliveries: queued.length, claimed };
   });
 }

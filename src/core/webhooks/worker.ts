@@ -1,15 +1,19 @@
 // The webhook workers every replica runs (started and stopped by server.ts, like the blob
-// collector): on each tick the dispatcher drains the outbox into deliveries, then the delivery
-// loop claims due deliveries (store/webhooks.ts claimDue: FOR UPDATE SKIP LOCKED, a lease, per
-// subscription a run of its oldest ones and nothing else in flight, so each receiver gets events
-// in order), sends each run in order and records its attempts in one transaction. A failure is retried after the next step of the schedule (with +-20 % jitter); after the
-// last step the delivery is failed and stays listed for redelivery.
+// collector). On each tick the dispatcher drains the outbox into deliveries, claiming the
+// subscriptions that had nothing pending and sending their new deliveries at once; then the
+// delivery loop claims subscriptions with due deliveries (store/webhooks.ts claimDue: FOR UPDATE
+// SKIP LOCKED, a lease, one replica per subscription at a time, so each receiver gets its events in
+// order) and sends each one's oldest in order. A run's attempts, their outcomes and the release of
+// its claim are recorded in one statement. A failure is retried after the next step of the
+// schedule (with +-20 % jitter); after the last step the delivery is failed and stays listed for
+// redelivery.
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../../store/db.js';
 import { webhookStore, type ClaimedDelivery } from '../../store/webhooks.js';
 import type { WebhookConfig } from '../../config.js';
 import type { WebhookMetrics } from '../../metrics.js';
 import { openSecret } from '../secrets.js';
-import { dispatchBatch, DISPATCH_BATCH } from './dispatcher.js';
+import { dispatchBatch, DISPATCH_BATCH, envelopeOf } from './dispatcher.js';
 import { Sender } from './delivery.js';
 
 interface Log {
@@ -51,16 +55,17 @@ export function startWebhookWorkers(
   };
 
   /** Sends one subscription's claimed run in order; stops at the first failure (the rest wait for it). */
-  const deliverRun = async (run: ClaimedDelivery[]) => {
-    const done: Parameters<typeof webhookStore.settle>[1] = [];
+  const deliverRun = async (run: ClaimedDelivery[], token: string) => {
+    const done: Parameters<typeof webhookStore.settle>[2] = [];
     let sent = 0;
     const secrets = secretsOf(run[0]); // one subscription: one set of secrets for the whole run
     const started = Date.now();
     for (const d of run) {
       if (stopped) break;
-      // Never past the lease: what another attempt could not finish within it is handed back.
+      // Never past the lease: what could not be sent within it is left for the next claim.
       if (sent > 0 && Date.now() - started + cfg.timeoutMs >= cfg.leaseMs) break;
-      const r = await sender.send(d.url, d.message_id, JSON.stringify(d.payload), secrets);
+      const body = JSON.stringify(d.payload ?? envelopeOf({ id: d.event_id!, payload: d.event_payload! }));
+      const r = await sender.send(d.url, d.message_id, body, secrets);
       sent++;
       opts.metrics.attempt(r.outcome, r.durationMs / 1000);
       const step = cfg.retryScheduleMs[d.attempts - 1];
@@ -74,7 +79,7 @@ export function startWebhookWorkers(
           error: r.error,
           response_excerpt: r.excerpt,
         },
-        claimedAs: d.attempts,
+        attemptNo: d.attempts,
         outcome: end ?? Math.round(step! * (0.8 + 0.4 * Math.random())),
       });
       if (end) opts.metrics.delivery(end);
@@ -82,8 +87,29 @@ export function startWebhookWorkers(
       else if (!end) opts.log.info({ webhook: d.webhook_id, delivery: d.id, attempt: d.attempts, error: r.error }, 'webhook delivery failed; will retry');
       if (!r.ok) break;
     }
-    const unsent = run.slice(sent).map((d) => ({ id: d.id, claimedAs: d.attempts }));
-    await db.transaction((tx) => webhookStore.settle(tx, done, unsent));
+    await webhookStore.settle(db, { webhookId: run[0].webhook_id, token }, done);
+    // More may be due at once: what this run left unsent, or the rest of a backlog a full run was
+    // taken from. Otherwise the next tick looks (a claim per finished run would cost more than it finds).
+    return sent < run.length || run.length >= RUN_LENGTH;
+  };
+
+  /** Starts sending claimed deliveries: one run per subscription, in order. */
+  const startRuns = (batch: ClaimedDelivery[], token: string) => {
+    const runs = new Map<string, ClaimedDelivery[]>();
+    for (const d of batch) runs.set(d.webhook_id, [...(runs.get(d.webhook_id) ?? []), d]);
+    for (const [webhook, run] of runs) {
+      inFlight++;
+      let more = false;
+      const p: Promise<void> = deliverRun(run, token)
+        .then((m) => void (more = m))
+        .catch((e: Error) => opts.log.error({ err: { message: e.message, stack: e.stack }, webhook }, 'webhook deliveries could not be recorded'))
+        .finally(() => {
+          inFlight--;
+          running.delete(p);
+          if (more) void pump();
+        });
+      running.add(p);
+    }
   };
 
   const pump = (): Promise<void> => {
@@ -103,21 +129,10 @@ export function startWebhookWorkers(
       do {
         again = false;
         while (!stopped && inFlight < cfg.concurrency) {
-          const batch = await db.transaction((tx) => webhookStore.claimDue(tx, cfg.concurrency - inFlight, RUN_LENGTH, cfg.leaseMs));
+          const token = randomUUID();
+          const batch = await db.transaction((tx) => webhookStore.claimDue(tx, cfg.concurrency - inFlight, RUN_LENGTH, cfg.leaseMs, token));
           if (!batch.length) break;
-          const runs = new Map<string, ClaimedDelivery[]>();
-          for (const d of batch) runs.set(d.webhook_id, [...(runs.get(d.webhook_id) ?? []), d]);
-          for (const [webhook, run] of runs) {
-            inFlight++;
-            const p: Promise<void> = deliverRun(run)
-              .catch((e: Error) => opts.log.error({ err: { message: e.message, stack: e.stack }, webhook }, 'webhook deliveries could not be recorded'))
-              .finally(() => {
-                inFlight--;
-                running.delete(p);
-                void pump();
-              });
-            running.add(p);
-          }
+          startRuns(batch, token);
         }
       } while (again && !stopped);
     } catch (e) {
@@ -130,8 +145,9 @@ export function startWebhookWorkers(
     ticking = (async () => {
       try {
         for (let i = 0; i < 20; i++) {
-          const r = await dispatchBatch(db);
-          if (r.deliveries) void pump();
+          const token = randomUUID();
+          const r = await dispatchBatch(db, DISPATCH_BATCH, { webhooks: stopped ? 0 : cfg.concurrency - inFlight, perWebhook: RUN_LENGTH, leaseMs: cfg.leaseMs, token });
+          startRuns(r.claimed, token);
           if (r.events < DISPATCH_BATCH) break;
         }
         await pump();
