@@ -110,6 +110,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('DATABASE_URL: must be a postgres:// or postgresql:// URL');
 
   const s3 = loadS3(e);
+  if (s3?.downloads === 'redirect' && sameHost(s3.publicEndpoint, publicUrl))
+    throw new ConfigError(
+      `HOARD_S3_PUBLIC_ENDPOINT: with HOARD_S3_DOWNLOADS=redirect clients must reach S3 under another host name than Hoard's (${new URL(publicUrl).hostname}): npm sends its token along a redirect to another port of the same host, which S3 refuses and must never see; set HOARD_S3_PUBLIC_ENDPOINT to S3 as clients reach it`,
+    );
   // The data folder holds the embedded database, disk blobs and generated keys: whenever one of
   // them is there, the folder is made private before anything is written into it.
   if (!databaseUrl || !s3 || !e.HOARD_MASTER_KEY || !e.HOARD_TOKEN_SIGNING_KEY) makePrivateDir(dataDir);
@@ -380,5 +384,7 @@ function oneOf<T extends string>(e: Env, name: string, values: T[], def: T): T {
   if (!values.includes(v as T)) throw new ConfigError(`${name}: one of ${values.join(', ')}; got ${v}`);
   return v as T;
 }
+
+const sameHost = (a: string, b: string) => new URL(a).hostname.toLowerCase() === new URL(b).hostname.toLowerCase();
 
 const stripSlash = (s: string) => s.replace(/\/+$/, '');
