@@ -15,6 +15,12 @@ export interface S3Config {
   region: string;
   /** Connect and idle timeouts of every S3 call (HOARD_S3_CONNECT_TIMEOUT_MS, HOARD_S3_IDLE_TIMEOUT_MS). */
   timeouts: { connectTimeoutMs: number; idleTimeoutMs: number };
+  /** HOARD_S3_DOWNLOADS: 'proxy' streams reads through Hoard; 'redirect' answers them 307 to a presigned URL. */
+  downloads: 'proxy' | 'redirect';
+  /** HOARD_S3_PRESIGN_SECONDS: how long a presigned download URL stays valid. */
+  presignSeconds: number;
+  /** HOARD_S3_PUBLIC_ENDPOINT: S3 as clients reach it, named in presigned URLs (default: endpoint). */
+  publicEndpoint: string;
 }
 
 export interface Config {
@@ -104,6 +110,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('DATABASE_URL: must be a postgres:// or postgresql:// URL');
 
   const s3 = loadS3(e);
+  if (s3?.downloads === 'redirect' && sameHost(s3.publicEndpoint, publicUrl))
+    throw new ConfigError(
+      `HOARD_S3_PUBLIC_ENDPOINT: with HOARD_S3_DOWNLOADS=redirect clients must reach S3 under another host name than Hoard's (${new URL(publicUrl).hostname}): npm sends its token along a redirect to another port of the same host, which S3 refuses and must never see; set HOARD_S3_PUBLIC_ENDPOINT to S3 as clients reach it`,
+    );
   // The data folder holds the embedded database, disk blobs and generated keys: whenever one of
   // them is there, the folder is made private before anything is written into it.
   if (!databaseUrl || !s3 || !e.HOARD_MASTER_KEY || !e.HOARD_TOKEN_SIGNING_KEY) makePrivateDir(dataDir);
@@ -270,7 +280,13 @@ function mergeConfigFile(env: Env): Env {
 function loadS3(e: Env): S3Config | null {
   const names = ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const;
   const set = names.filter((n) => e[n]);
-  if (set.length === 0) return null;
+  const downloads = oneOf(e, 'HOARD_S3_DOWNLOADS', ['proxy', 'redirect'], 'proxy');
+  if (set.length === 0) {
+    // Refused rather than ignored: an operator asking for redirects expects Hoard not to carry the bytes.
+    if (downloads === 'redirect')
+      throw new ConfigError('HOARD_S3_DOWNLOADS: redirect needs the S3 blob store (S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY); files on disk are always served by Hoard: unset it or set it to proxy');
+    return null;
+  }
   const missing = names.filter((n) => !e[n]);
   if (missing.length) throw new ConfigError(`${missing[0]}: required when ${set[0]} is set (S3 needs all of ${names.join(', ')})`);
   try {
@@ -278,6 +294,13 @@ function loadS3(e: Env): S3Config | null {
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
   } catch {
     throw new ConfigError(`S3_ENDPOINT: not an http(s) URL: ${e.S3_ENDPOINT}`);
+  }
+  const publicEndpoint = e.HOARD_S3_PUBLIC_ENDPOINT || e.S3_ENDPOINT!;
+  try {
+    const u = new URL(publicEndpoint);
+    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || (u.pathname !== '/' && u.pathname !== '') || u.search || u.username) throw new Error();
+  } catch {
+    throw new ConfigError(`HOARD_S3_PUBLIC_ENDPOINT: give the S3 endpoint as clients reach it, scheme://host[:port], not ${publicEndpoint}`);
   }
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(e.S3_BUCKET!))
     throw new ConfigError('S3_BUCKET: 3-63 lower-case letters, digits, dots and hyphens');
@@ -291,6 +314,9 @@ function loadS3(e: Env): S3Config | null {
       connectTimeoutMs: int(e, 'HOARD_S3_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000),
       idleTimeoutMs: int(e, 'HOARD_S3_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
     },
+    downloads,
+    presignSeconds: int(e, 'HOARD_S3_PRESIGN_SECONDS', 300, 1, 7 * 24 * 3600),
+    publicEndpoint,
   };
 }
 
@@ -358,5 +384,7 @@ function oneOf<T extends string>(e: Env, name: string, values: T[], def: T): T {
   if (!values.includes(v as T)) throw new ConfigError(`${name}: one of ${values.join(', ')}; got ${v}`);
   return v as T;
 }
+
+const sameHost = (a: string, b: string) => new URL(a).hostname.toLowerCase() === new URL(b).hostname.toLowerCase();
 
 const stripSlash = (s: string) => s.replace(/\/+$/, '');

@@ -30,6 +30,13 @@ export interface ByteRange {
   end: number;
 }
 
+/** Headers the blob's host should answer a direct download with (S3's response-* overrides). */
+export interface DownloadUrlOptions {
+  contentType?: string;
+  contentDisposition?: string;
+  cacheControl?: string;
+}
+
 export interface BlobStore {
   readonly kind: 'fs' | 's3';
   /**
@@ -43,6 +50,12 @@ export interface BlobStore {
   /** Readable of the whole blob or an inclusive byte range; ResourceNotFoundException ('asset') when absent. */
   get(scope: string, sha256: string, range?: ByteRange): Promise<NodeJS.ReadableStream>;
   stat(scope: string, sha256: string): Promise<{ size: number } | null>;
+  /**
+   * A short-lived URL a client may GET the blob from directly (a presigned S3 URL, when the store
+   * is configured to hand reads off: HOARD_S3_DOWNLOADS=redirect), or null when reads stream
+   * through Hoard (always on disk). Computed locally: no call to the store, no existence check.
+   */
+  downloadUrl(scope: string, sha256: string, opts?: DownloadUrlOptions): Promise<string | null>;
   /** Idempotent. */
   delete(scope: string, sha256: string): Promise<void>;
   /** The sha256s present in a scope (for the collector and tests). */

@@ -121,6 +121,11 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  /** Files on disk are only reachable through Hoard. */
+  async downloadUrl(): Promise<string | null> {
+    return null;
+  }
+
   async delete(scope: string, sha256: string): Promise<void> {
     assertScope(scope);
     assertSha256(sha256);

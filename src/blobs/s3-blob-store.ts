@@ -5,14 +5,16 @@
 // the final key already exists, copies the temp to it server-side and removes the temp.
 // Every call has connect and idle timeouts (s3-transport.ts); an unreachable, silent or overloaded
 // S3 is a ServiceUnavailable naming the blob store, which every face answers 503 with Retry-After.
+// With `downloads: 'redirect'` (HOARD_S3_DOWNLOADS) downloadUrl presigns a GET of the object, signed
+// for the endpoint clients reach (publicEndpoint), so the faces can answer reads with a redirect.
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { Client, CopyDestinationOptions, CopySourceOptions } from 'minio';
+import { type Client, CopyDestinationOptions, CopySourceOptions } from 'minio';
 import { notFound } from '../errors.js';
 import { isUnavailable, OutageReporter, type OutageLog } from '../outage.js';
-import { DEFAULT_S3_TIMEOUTS, isS3Outage, timedTransport, type S3Timeouts } from './s3-transport.js';
+import { isS3Outage, minioClient, type S3Timeouts } from './s3-transport.js';
 import {
   assertScope,
   assertSha256,
@@ -23,6 +25,7 @@ import {
   type BlobDigests,
   type BlobStore,
   type ByteRange,
+  type DownloadUrlOptions,
   type PutOptions,
 } from './blob-store.js';
 
@@ -36,6 +39,12 @@ export interface S3BlobStoreConfig {
   partSize?: number;
   /** Connect and idle timeouts of every S3 call (defaults: 5 s, 30 s). */
   timeouts?: Partial<S3Timeouts>;
+  /** 'redirect': downloadUrl presigns a GET; 'proxy' (default): reads stream through Hoard. */
+  downloads?: 'proxy' | 'redirect';
+  /** How long a presigned URL stays valid, in seconds (default 300; S3 allows at most 7 days). */
+  presignSeconds?: number;
+  /** The endpoint as clients reach it, which presigned URLs name (default: endpoint). */
+  publicEndpoint?: string;
 }
 
 const TMP_PREFIX = '.tmp/';
@@ -44,35 +53,14 @@ const DEFAULT_PART = 8 * 1024 * 1024;
 /** Largest object a single CopyObject may copy; above it, a multipart copy (composeObject). */
 const MAX_SINGLE_COPY = 5 * 1024 * 1024 * 1024;
 
+const DEFAULT_PRESIGN_SECONDS = 300;
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
 const s3Code = (e: unknown): string | undefined => (e as { code?: string } | null)?.code;
 const isMissingKey = (e: unknown): boolean => {
   const c = s3Code(e);
   return c === 'NoSuchKey' || c === 'NotFound';
 };
-
-/** Builds a minio Client from an endpoint URL such as http://127.0.0.1:9000. */
-export function minioClient(cfg: S3BlobStoreConfig): Client {
-  let url: URL;
-  try {
-    url = new URL(cfg.endpoint);
-  } catch {
-    throw new Error(`Invalid S3 endpoint '${cfg.endpoint}': expected a URL such as http://127.0.0.1:9000`);
-  }
-  const useSSL = url.protocol === 'https:';
-  if (!useSSL && url.protocol !== 'http:') {
-    throw new Error(`Invalid S3 endpoint '${cfg.endpoint}': protocol must be http or https`);
-  }
-  return new Client({
-    endPoint: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: url.port ? Number(url.port) : useSSL ? 443 : 80,
-    useSSL,
-    accessKey: cfg.accessKey,
-    secretKey: cfg.secretKey,
-    region: cfg.region,
-    pathStyle: true,
-    transport: timedTransport(useSSL, { ...DEFAULT_S3_TIMEOUTS, ...cfg.timeouts }),
-  });
-}
 
 export class S3BlobStore implements BlobStore {
   readonly kind = 's3' as const;
@@ -81,6 +69,9 @@ export class S3BlobStore implements BlobStore {
   private readonly region: string;
   private readonly partSize: number;
   private readonly outage: OutageReporter;
+  /** Signs download URLs (no network: the region is configured); null when reads go through Hoard. */
+  private readonly presigner: Client | null;
+  private readonly presignSeconds: number;
 
   constructor(cfg: S3BlobStoreConfig, client: Client = minioClient(cfg), log?: OutageLog) {
     this.outage = new OutageReporter('The blob store is unavailable; retry shortly.', isS3Outage, 'blob store', log);
@@ -88,6 +79,9 @@ export class S3BlobStore implements BlobStore {
     this.bucket = cfg.bucket;
     this.region = cfg.region;
     this.partSize = Math.max(MIN_PART, cfg.partSize ?? DEFAULT_PART);
+    const publicEndpoint = cfg.publicEndpoint && cfg.publicEndpoint !== cfg.endpoint ? cfg.publicEndpoint : null;
+    this.presigner = cfg.downloads !== 'redirect' ? null : publicEndpoint ? minioClient({ ...cfg, endpoint: publicEndpoint }) : client;
+    this.presignSeconds = Math.min(MAX_PRESIGN_SECONDS, Math.max(1, cfg.presignSeconds ?? DEFAULT_PRESIGN_SECONDS));
   }
 
   /** Runs one S3 call, turning an outage into a ServiceUnavailable (other errors pass through). */
@@ -234,6 +228,17 @@ export class S3BlobStore implements BlobStore {
       if (isMissingKey(e)) return null;
       throw e;
     }
+  }
+
+  async downloadUrl(scope: string, sha256: string, opts: DownloadUrlOptions = {}): Promise<string | null> {
+    assertScope(scope);
+    assertSha256(sha256);
+    if (!this.presigner) return null;
+    const headers: Record<string, string> = {};
+    if (opts.contentType) headers['response-content-type'] = opts.contentType;
+    if (opts.contentDisposition) headers['response-content-disposition'] = opts.contentDisposition;
+    if (opts.cacheControl) headers['response-cache-control'] = opts.cacheControl;
+    return this.presigner.presignedGetObject(this.bucket, this.key(scope, sha256), this.presignSeconds, headers);
   }
 
   async delete(scope: string, sha256: string): Promise<void> {

@@ -1,8 +1,10 @@
-// The HTTP transport the S3 store hands the minio client: node's http/https with a connect timeout
-// and an idle timeout on every request, so a frozen or unreachable S3 fails a call within bounds
-// instead of hanging it; and the test that tells an S3 outage from any other S3 error.
+// How the S3 store reaches S3: the minio client it builds from an endpoint URL, the HTTP transport
+// it hands that client (node's http/https with a connect timeout and an idle timeout on every
+// request, so a frozen or unreachable S3 fails a call within bounds instead of hanging it), and
+// the test that tells an S3 outage from any other S3 error.
 import http from 'node:http';
 import https from 'node:https';
+import { Client } from 'minio';
 import { errorCode, isNetworkError } from '../outage.js';
 
 export interface S3Timeouts {
@@ -56,4 +58,28 @@ export function isS3Outage(e: unknown): boolean {
   // minio's own retry of a 5xx ends in a plain Error saying so.
   const msg = (e as Error | null)?.message;
   return typeof msg === 'string' && msg.includes('Retryable HTTP status');
+}
+
+/** Builds a minio Client from an endpoint URL such as http://127.0.0.1:9000. */
+export function minioClient(cfg: { endpoint: string; accessKey: string; secretKey: string; region: string; timeouts?: Partial<S3Timeouts> }): Client {
+  let url: URL;
+  try {
+    url = new URL(cfg.endpoint);
+  } catch {
+    throw new Error(`Invalid S3 endpoint '${cfg.endpoint}': expected a URL such as http://127.0.0.1:9000`);
+  }
+  const useSSL = url.protocol === 'https:';
+  if (!useSSL && url.protocol !== 'http:') {
+    throw new Error(`Invalid S3 endpoint '${cfg.endpoint}': protocol must be http or https`);
+  }
+  return new Client({
+    endPoint: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port ? Number(url.port) : useSSL ? 443 : 80,
+    useSSL,
+    accessKey: cfg.accessKey,
+    secretKey: cfg.secretKey,
+    region: cfg.region,
+    pathStyle: true,
+    transport: timedTransport(useSSL, { ...DEFAULT_S3_TIMEOUTS, ...cfg.timeouts }),
+  });
 }

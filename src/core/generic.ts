@@ -136,7 +136,8 @@ export async function publishGeneric(
 /** Statuses whose assets can be downloaded (Unlisted stays downloadable, as CodeArtifact documents). */
 const DOWNLOADABLE = new Set(['Published', 'Unlisted']);
 
-export async function openAsset(
+/** The asset a download names, checked as GetPackageVersionAsset checks it (the caller streams or redirects). */
+export async function findAsset(
   ps: PackageService,
   repo: RepositoryWithDomain,
   c: Coordinates,
@@ -155,6 +156,19 @@ export async function openAsset(
     );
   const asset = await packageStore.getAsset(ps.db, v.id, assetName);
   if (!asset) throw notFound(`Asset ${assetName} not found in package version ${version} of ${displayName(c)}.`, 'asset', assetName);
-  const stream = await ps.openBlob(repo.domain_id, asset.sha256.trim());
-  return { version: v, asset, stream };
+  return { version: v, asset };
+}
+
+/** findAsset, and the asset's bytes streamed from the blob store. */
+export async function openAsset(
+  ps: PackageService,
+  repo: RepositoryWithDomain,
+  c: Coordinates,
+  version: string,
+  assetName: string,
+  revision?: string,
+) {
+  const found = await findAsset(ps, repo, c, version, assetName, revision);
+  const stream = await ps.openBlob(repo.domain_id, found.asset.sha256.trim());
+  return { ...found, stream };
 }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../store/db.js';
 import { packageStore, type AssetRow, type Coordinates, type PackageRow, type VersionRow, type VersionStatus } from '../store/packages.js';
 import type { RepositoryWithDomain } from '../store/domains.js';
-import type { BlobDigests, BlobStore, PutOptions } from '../blobs/blob-store.js';
+import type { BlobDigests, BlobStore, DownloadUrlOptions, PutOptions } from '../blobs/blob-store.js';
 import { HoardError, accessDenied } from '../errors.js';
 import type { DomainService } from './domains.js';
 import { versionEvent, type EventChange } from './events.js';
@@ -115,6 +115,11 @@ export class PackageService {
 
   openBlob(domainId: number, sha256: string, range?: { start: number; end: number }) {
     return this.blobs.get(blobScope(domainId), sha256, range);
+  }
+
+  /** Where a client may download the blob directly (a presigned S3 URL), or null: stream it (openBlob). */
+  blobDownloadUrl(domainId: number, sha256: string, opts?: DownloadUrlOptions): Promise<string | null> {
+    return this.blobs.downloadUrl(blobScope(domainId), sha256, opts);
   }
 
   /**

@@ -10,8 +10,9 @@ import { arn, check, checkFormat } from '../core/names.js';
 import { defaultDisplayVersion, origin, versionSummaries } from '../core/listing.js';
 import { displayName, type Coordinates, type PackageRow } from '../core/packages.js';
 import { TARGET_STATUSES, batchRequest, updateVersionsStatus, versionDetails } from '../core/versions.js';
-import { openAsset } from '../core/generic.js';
+import { findAsset } from '../core/generic.js';
 import { asDownload } from '../formats/shared/download.js';
+import { sendBlob } from '../formats/shared/blob.js';
 import { formatBytes, html, time, type Html } from './html.js';
 import { checkedForm, send, viewerOf, type UiContext } from './respond.js';
 import { domainPath, openRepository, type OpenRepository } from './resolve.js';
@@ -134,14 +135,13 @@ export function packageRoutes(router: Router, ui: UiContext): void {
     const version = check('packageName', 'packageVersion', one(ctx, 'v') ?? '');
     const assetName = one(ctx, 'asset');
     if (!assetName) throw validation('Name the asset to download in the asset parameter.');
-    const { asset, stream } = await openAsset(svc.packages, o.repo, c, version, assetName);
+    const { asset } = await findAsset(svc.packages, o.repo, c, version, assetName);
     // npm's one asset is called package.tgz (as in CodeArtifact); save it as npm pack names it.
     const file = c.format === 'npm' && asset.name === 'package.tgz' ? `${c.name}-${version}.tgz` : asset.name;
     asDownload(ctx);
     ctx.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file)}`);
     ctx.type = 'application/octet-stream';
-    ctx.length = asset.size;
-    ctx.body = stream;
+    await sendBlob(ctx, svc.packages, { domainId: o.repo.domain_id, sha256: asset.sha256.trim(), size: Number(asset.size) });
   });
 
   router.get(`${base}/status`, async (ctx) => {

@@ -48,6 +48,9 @@ describe('loadConfig', () => {
       secretKey: 's',
       region: 'us-east-1',
       timeouts: { connectTimeoutMs: 5000, idleTimeoutMs: 30000 },
+      downloads: 'proxy', // downloads stream through Hoard unless HOARD_S3_DOWNLOADS=redirect
+      presignSeconds: 300,
+      publicEndpoint: 'http://127.0.0.1:9999',
     });
     expect(c.externalUrls).toEqual({ 'public:npmjs': 'http://127.0.0.1:4873', 'public:maven-central': 'http://127.0.0.1:4874' });
     expect(externalConnectionName('MAVEN_GRADLEPLUGINS')).toBe('public:maven-gradleplugins');

@@ -17,6 +17,7 @@ import type { Services } from '../../services.js';
 import type { Endpoint } from '../shared/endpoint.js';
 import { artifactMetadata, coordsOf, versionMetadata, type RenderedDocument } from './documents.js';
 import { asDownload, SANDBOX_CSP } from '../shared/download.js';
+import { sendBlob } from '../shared/blob.js';
 import { contentTypeFor, notModified, setFileHeaders } from './http.js';
 import { artifactLevel, versionLevel, type Algo, type ArtifactFile, type MavenPath } from './layout.js';
 import { ingest, retainFromUpstream } from '../../core/retention.js';
@@ -135,14 +136,8 @@ export async function serveRead(svc: Services, ctx: Context, ep: Endpoint, path:
     ctx.status = 304;
     return;
   }
-  ctx.status = 200;
-  if (ctx.method === 'HEAD') {
-    ctx.set('Content-Length', String(a.size));
-    return;
-  }
   // Same domain for every repository in the chain, so the blob scope is the endpoint's domain.
-  ctx.body = await svc.packages.openBlob(found.repo.domain_id, a.sha256);
-  ctx.length = a.size;
+  await sendBlob(ctx, svc.packages, { domainId: found.repo.domain_id, sha256: a.sha256, size: Number(a.size) });
 }
 
 async function serveMetadata(svc: Services, ctx: Context, ep: Endpoint, dirs: string[], checksum?: Algo): Promise<void> {

@@ -11,7 +11,7 @@ import type { ExternalLink } from '../../core/chain.js';
 import type { CachedDocument } from '../../core/upstreams.js';
 import { notModified, sendDoc, sendJson } from './http.js';
 import type { NpmRequest } from './context.js';
-import { parseRange } from '../shared/range.js';
+import { sendBlob } from '../shared/blob.js';
 
 /** A tarball to serve: its blob and size. */
 export interface Tarball {
@@ -107,7 +107,7 @@ async function ingestExternal(r: NpmRequest, n: NpmName, version: string, link: 
   });
 }
 
-/** `GET|HEAD /{name}/-/{file}.tgz`, streamed from the blob store. */
+/** `GET|HEAD /{name}/-/{file}.tgz`, streamed from the blob store (or redirected to it: shared/blob.ts). */
 export async function getTarball(r: NpmRequest, n: NpmName, rawFile: string): Promise<void> {
   const { ctx } = r;
   await r.authorizeRead();
@@ -124,29 +124,8 @@ export async function getTarball(r: NpmRequest, n: NpmName, rawFile: string): Pr
     ctx.status = 304;
     return;
   }
-  const size = found.size;
-  const range = parseRange(ctx.get('range'), size);
-  if (range === 'unsatisfiable') {
-    ctx.status = 416;
-    ctx.set('Content-Range', `bytes */${size}`);
-    ctx.body = '';
-    return;
-  }
   ctx.type = 'application/octet-stream';
-  if (range) {
-    ctx.status = 206;
-    ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
-  } else {
-    ctx.status = 200;
-  }
-  const length = range ? range.end - range.start + 1 : size;
-  if (ctx.method === 'HEAD') {
-    ctx.length = length;
-    return;
-  }
-  const stream = await r.svc.packages.openBlob(found.domainId, sha256, range ?? undefined);
-  ctx.body = stream;
-  ctx.length = length;
+  await sendBlob(ctx, r.svc.packages, found, { ranges: true, etag });
 }
 
 /** `GET /-/package/{name}/dist-tags`: the tags the packument shows. */

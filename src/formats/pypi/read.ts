@@ -18,7 +18,7 @@ import { MetadataError, parseCoreMetadata, versionMetadata } from './metadata.js
 import { sameVersion } from './names.js';
 import { fetchFile, fetchMetadata, fetchProvenance, integrityFailure } from './upstream.js';
 import type { FileEntry } from './simple.js';
-import { parseRange } from '../shared/range.js';
+import { sendBlob } from '../shared/blob.js';
 import { asDownload } from '../shared/download.js';
 
 const IMMUTABLE = 'private, max-age=365000000, immutable';
@@ -194,25 +194,7 @@ export async function serveFile(svc: Services, ep: Endpoint, ctx: Context, proje
   ctx.type = 'application/octet-stream';
   asDownload(ctx);
   if (notModified(ctx, etag)) return;
-  let range: { start: number; end: number } | null = null;
-  const header = ctx.get('Range');
-  const ifRange = ctx.get('If-Range');
-  if (header && (!ifRange || ifRange === etag)) {
-    const parsed = parseRange(header, size);
-    if (parsed === 'unsatisfiable') {
-      ctx.status = 416;
-      ctx.set('Content-Range', `bytes */${size}`);
-      ctx.body = '';
-      return;
-    }
-    range = parsed;
-  }
-  ctx.status = range ? 206 : 200;
-  if (range) ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
-  ctx.length = range ? range.end - range.start + 1 : size;
-  if (ctx.method === 'HEAD') return;
-  const domainId = ep.repo.domain_id;
-  ctx.body = await svc.packages.openBlob(domainId, f.sha256, range ?? undefined);
+  await sendBlob(ctx, svc.packages, { domainId: ep.repo.domain_id, sha256: f.sha256, size }, { ranges: true, etag });
 }
 
 async function serveMetadata(svc: Services, ep: Endpoint, ctx: Context, project: string, version: string, filename: string) {
