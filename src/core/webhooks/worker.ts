@@ -54,6 +54,15 @@ export function startWebhookWorkers(
     return s;
   };
 
+  /** The JSON a delivery sends; written once per event the dispatcher read, whatever the number of subscriptions it matched. */
+  const bodies = new WeakMap<object, string>();
+  const bodyOf = (d: ClaimedDelivery): string => {
+    if (d.payload) return JSON.stringify(d.payload);
+    let b = bodies.get(d.event_payload!);
+    if (b === undefined) bodies.set(d.event_payload!, (b = JSON.stringify(envelopeOf({ id: d.event_id!, payload: d.event_payload! }))));
+    return b;
+  };
+
   /** Sends one subscription's claimed run in order; stops at the first failure (the rest wait for it). */
   const deliverRun = async (run: ClaimedDelivery[], token: string) => {
     const done: Parameters<typeof webhookStore.settle>[2] = [];
@@ -64,7 +73,7 @@ export function startWebhookWorkers(
       if (stopped) break;
       // Never past the lease: what could not be sent within it is left for the next claim.
       if (sent > 0 && Date.now() - started + cfg.timeoutMs >= cfg.leaseMs) break;
-      const body = JSON.stringify(d.payload ?? envelopeOf({ id: d.event_id!, payload: d.event_payload! }));
+      const body = bodyOf(d);
       const r = await sender.send(d.url, d.message_id, body, secrets);
       sent++;
       opts.metrics.attempt(r.outcome, r.durationMs / 1000);
