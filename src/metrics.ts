@@ -1,6 +1,6 @@
 // The server's Prometheus registry (served at /metrics): process defaults, HTTP latency by face,
-// and what the external connections cost (requests by outcome, their latency), in one place so
-// the HTTP layer and core/upstreams.ts record into the same registry.
+// the database statements sent, and what the external connections cost (requests by outcome, their
+// latency), in one place so the HTTP layer and core/upstreams.ts record into the same registry.
 import client from 'prom-client';
 import type { UpstreamMetrics } from './upstream/client.js';
 
@@ -21,9 +21,18 @@ export interface WebhookMetrics {
   backlog(pending: number, oldestSeconds: number): void;
 }
 
-export function createMetrics(): Metrics {
+export function createMetrics(db: { statements(): number }): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
+  new client.Counter({
+    name: 'hoard_db_statements_total',
+    help: 'SQL statements sent to the database (BEGIN and COMMIT included)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(db.statements());
+    },
+  });
   const httpRequests = new client.Histogram({
     name: 'hoard_http_request_duration_seconds',
     help: 'HTTP request latency by surface and status',

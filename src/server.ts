@@ -72,7 +72,7 @@ async function buildOnDb(
   const identity = new IdentityService(db, config.masterKey);
   const domains = new DomainService(db, config.region, config.s3 ? `arn:aws:s3:::${config.s3.bucket}` : undefined);
   const tokens = new TokenService(config.tokenSigningKey, config.tokenVerifyKeys);
-  const metrics = createMetrics();
+  const metrics = createMetrics(db);
   const upstreams = new Upstreams(
     db,
     {

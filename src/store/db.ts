@@ -16,6 +16,8 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs fn holding a session-level advisory lock (migrations, first-start bootstrap). */
   withAdvisoryLock<T>(key: number, fn: (conn: Queryable) => Promise<T>): Promise<T>;
+  /** Statements sent so far, BEGIN and COMMIT included (/metrics: hoard_db_statements_total). */
+  statements(): number;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ async function openPg(url: string, opts: DbOptions): Promise<Db> {
   });
   // A dropped idle connection must not crash the process; the pool replaces it.
   pool.on('error', (e) => outage.note(e));
+  let statements = 0;
 
   /**
    * A pooled client for several statements. Postgres going away while it is checked out (between
@@ -95,6 +98,7 @@ async function openPg(url: string, opts: DbOptions): Promise<Db> {
     const conn: Queryable = {
       async query<T>(sql: string, params?: unknown[]) {
         if (broken) throw outage.wrap(broken);
+        statements++;
         try {
           const r = await client.query(sql, params as unknown[]);
           return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
@@ -116,7 +120,9 @@ async function openPg(url: string, opts: DbOptions): Promise<Db> {
 
   const db: Db = {
     kind: 'pg',
+    statements: () => statements,
     async query<T>(sql: string, params?: unknown[]) {
+      statements++;
       try {
         const r = await pool.query(sql, params as unknown[]);
         return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
@@ -177,8 +183,10 @@ async function openPglite(dataDir: string): Promise<Db> {
   return {
     kind: 'pglite',
     query: q.query,
+    statements: () => prepared.count,
     transaction(fn) {
       // PGlite's transaction (BEGIN, COMMIT or ROLLBACK, and its lock) around statements run as tx.query runs them.
+      prepared.count += 2;
       return db.transaction(() => fn({ query: (sql, params) => prepared.run(sql, params ?? [], false) }));
     },
     // One process owns a PGlite folder, so the lock only has to hold against itself. Migrations
@@ -206,11 +214,14 @@ class PreparedStatements {
   private readonly statements = new Map<string, { name: string; types: number[] }>();
   private readonly closing: string[] = [];
   private next = 0;
+  /** statements run (for Db.statements) */
+  count = 0;
 
   constructor(private readonly db: PGlite) {}
 
   /** Runs one statement holding PGlite's query lock; `sync` writes through to disk outside transactions. */
   run<T>(sql: string, params: unknown[], sync: boolean): Promise<{ rows: T[]; rowCount: number }> {
+    this.count++;
     return this.db.runExclusive(async () => {
       const st = await this.prepare(sql);
       const values = params.map((p, i) => {
