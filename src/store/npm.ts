@@ -99,13 +99,22 @@ export const npmStore = {
     return r.rows[0] ?? null;
   },
 
-  /** The new row, or null when the package has one (the package row's lock keeps this race-free). */
-  async ensurePackage(q: Queryable, packageId: number): Promise<NpmPackageRow | null> {
+  /**
+   * The package's npm row, created when missing, in one statement (the insert's CTE, or the row
+   * that was there: the statement's snapshot does not see what its CTE inserted). The caller holds
+   * the package row's lock, which keeps this race-free and makes a lock of this row redundant.
+   */
+  async ensurePackage(q: Queryable, packageId: number): Promise<NpmPackageRow> {
     const r = await q.query<NpmPackageRow>(
-      'INSERT INTO npm_package (package_id) VALUES ($1) ON CONFLICT (package_id) DO NOTHING RETURNING package_id, dist_tags, rev, modified, visible',
+      `WITH ins AS (
+         INSERT INTO npm_package (package_id) VALUES ($1) ON CONFLICT (package_id) DO NOTHING
+         RETURNING package_id, dist_tags, rev, modified, visible)
+       SELECT * FROM ins
+       UNION ALL
+       SELECT package_id, dist_tags, rev, modified, visible FROM npm_package WHERE package_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
       [packageId],
     );
-    return r.rows[0] ?? null;
+    return r.rows[0];
   },
 
   async setDistTags(q: Queryable, packageId: number, tags: Record<string, string>): Promise<void> {

@@ -50,12 +50,13 @@ export class NpmData {
 
   // In the package's transaction:
 
-  /** The package's npm row, created if missing and locked for this transaction (read once per transaction). */
+  /**
+   * The package's npm row, created if missing (read once per transaction). The transaction holds the
+   * package row's lock (inPackage), which covers this row too.
+   */
   async lockPackage(p: PackageTx): Promise<NpmPackageRow> {
     const s = this.state(p);
-    if (s.pkg) return s.pkg;
-    const id = p.requirePkg().id;
-    s.pkg = (await npmStore.ensurePackage(p.tx, id)) ?? (await npmStore.getPackage(p.tx, id, true))!;
+    s.pkg ??= await npmStore.ensurePackage(p.tx, p.requirePkg().id);
     return s.pkg;
   }
 
