@@ -7,28 +7,22 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { CreateDomainCommand, CreateRepositoryCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-codeartifact';
-import { cliEnv, startHoard, tempHome, type TestHoard } from '../support/hoard.js';
+import { accessLogger, cliEnv, startHoard, tempHome, type TestHoard } from '../support/hoard.js';
 import { baseEnv, buildProject, findPythonTools, makeVenv, run, writeProject, type PythonTools } from '../support/python.js';
 
 const found = findPythonTools();
 const missing = 'missing' in found ? found.missing : null;
 if (missing) console.warn(`pypi client tests skipped: ${missing}`);
 
-interface LogLine {
-  method: string;
-  path: string;
-  status: number;
-}
 
 const flat = (s: string) => s.replace(/\s+/g, ' ');
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 describe.skipIf(missing)('PyPI with twine and pip', () => {
   const tools = found as PythonTools;
-  const access: LogLine[] = [];
+  const logger = accessLogger();
+  const access = logger.lines;
   let h: TestHoard;
   let endpoint: string;
   let token: string;
@@ -43,17 +37,7 @@ describe.skipIf(missing)('PyPI with twine and pip', () => {
   const since = (mark: number) => access.slice(mark);
 
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk, _enc, cb) {
-        for (const line of String(chunk).split('\n')) {
-          if (!line) continue;
-          const j = JSON.parse(line);
-          if (j.path && j.method) access.push({ method: j.method, path: j.path, status: j.status });
-        }
-        cb();
-      },
-    });
-    h = await startHoard({}, { log: pino({ level: 'info' }, sink) });
+    h = await startHoard({}, { log: logger.log });
     const sdk = h.sdk();
     await sdk.send(new CreateDomainCommand({ domain: DOMAIN }));
     await sdk.send(new CreateRepositoryCommand({ domain: DOMAIN, repository: REPO }));

@@ -11,11 +11,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import pino from 'pino';
 import { AssociateExternalConnectionCommand, GetAuthorizationTokenCommand, GetPackageVersionAssetCommand } from '@aws-sdk/client-codeartifact';
-import { backend, cliEnv, startHoard, tempHome, type TestHoard } from '../support/hoard.js';
+import { accessLogger, backend, cliEnv, startHoard, tempHome, type TestHoard } from '../support/hoard.js';
 import { S3BlobStore } from '../../src/blobs/s3-blob-store.js';
 import { NpmUpstreamFixture } from '../../src/bench/npm-registry-fixture.js';
 import { Client, out, project, removeTemp, setupDomain, tmpDir, writePackage } from './npm-support.js';
@@ -87,15 +85,11 @@ describe('HOARD_S3_DOWNLOADS and HOARD_S3_PRESIGN_SECONDS at start-up', () => {
   });
 });
 
-interface LogLine {
-  method: string;
-  path: string;
-  status: number;
-}
 
 describe.skipIf(!S3)('HOARD_S3_DOWNLOADS=redirect with real clients', () => {
   const s3Public = S3 ? (() => { const u = new URL(S3); u.hostname = 'localhost'; return u.origin; })() : '';
-  const access: LogLine[] = [];
+  const logger = accessLogger();
+  const access = logger.lines;
   let h: TestHoard;
   let up: NpmUpstreamFixture;
   let token: string;
@@ -124,22 +118,12 @@ describe.skipIf(!S3)('HOARD_S3_DOWNLOADS=redirect with real clients', () => {
   }
 
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk, _enc, cb) {
-        for (const line of String(chunk).split('\n')) {
-          if (!line) continue;
-          const j = JSON.parse(line);
-          if (j.path && j.method) access.push({ method: j.method, path: j.path, status: j.status });
-        }
-        cb();
-      },
-    });
     up = await new NpmUpstreamFixture().start();
     await up.add('ext-left', [{ version: '1.0.0' }, { version: '1.1.0' }]);
     // Hoard is 127.0.0.1; clients reach S3 as localhost (another host name, as HOARD_S3_PUBLIC_ENDPOINT requires).
     h = await startHoard(
       { HOARD_S3_DOWNLOADS: 'redirect', HOARD_S3_PRESIGN_SECONDS: '120', HOARD_S3_PUBLIC_ENDPOINT: s3Public, HOARD_EXTERNAL_NPMJS_URL: up.url },
-      { log: pino({ level: 'info' }, sink) },
+      { log: logger.log },
     );
     bucket = h.env.S3_BUCKET;
     await setupDomain(h, DOMAIN, [{ name: 'npm-store' }, { name: 'libs', upstreams: ['npm-store'] }]);

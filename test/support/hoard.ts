@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { CodeartifactClient } from '@aws-sdk/client-codeartifact';
 import { loadConfig } from '../../src/config.js';
@@ -139,4 +140,27 @@ export function cliEnv(h: TestHoard, home: string, creds?: { accessKeyId: string
 
 export function tempHome(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'hoard-home-'));
+}
+
+/** One request as Hoard's access log records it. */
+export interface AccessLine {
+  method: string;
+  path: string;
+  status: number;
+}
+
+/** A logger for startHoard that keeps the access log's lines (what real clients asked, and the answers). */
+export function accessLogger(): { log: pino.Logger; lines: AccessLine[] } {
+  const lines: AccessLine[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      for (const line of String(chunk).split('\n')) {
+        if (!line) continue;
+        const j = JSON.parse(line);
+        if (j.path && j.method) lines.push({ method: j.method, path: j.path, status: j.status });
+      }
+      cb();
+    },
+  });
+  return { log: pino({ level: 'info' }, sink), lines };
 }
