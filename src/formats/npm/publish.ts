@@ -128,17 +128,16 @@ async function publish(
 
   const outcome = await r.svc.packages.inPackage(repo, coords, 'publish', async (p) => {
     p.assertPublishAllowed();
-    const existing = await p.version(version);
-    if (existing) {
+    // Complete in one insert: the asset with it, the revision covering it. Null when the version exists.
+    const v = await p.createVersion({ version, status: 'Published', metadata }, [{ name: 'package.tgz', digests }]);
+    if (!v) {
       // npm retries a PUT after a 5xx or a timeout: the same bytes again are a quiet success.
-      const same = existing.status === 'Published' && (await p.assets(existing)).some((x) => x.sha512 === digests.sha512);
+      const existing = await p.version(version);
+      const same = existing?.status === 'Published' && (await p.assets(existing)).some((x) => x.sha512 === digests.sha512);
       if (same) return 'unchanged' as const;
       throw new NpmError(403, `You cannot publish over the previously published versions: ${version}.`);
     }
     const np = await r.data.lockPackage(p);
-    // Complete in one insert: the asset with it, the revision covering it.
-    const v = await p.createVersion({ version, status: 'Published', metadata }, [{ name: 'package.tgz', digests }]);
-    if (!v) throw new NpmError(403, `You cannot publish over the previously published versions: ${version}.`);
     const entries = versionEntries(clean, n);
     await r.data.putVersionDoc(p, v.id, entries.full, entries.abbr);
     if (tags.length) {
