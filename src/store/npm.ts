@@ -117,20 +117,17 @@ export const npmStore = {
     return r.rows[0];
   },
 
-  async setDistTags(q: Queryable, packageId: number, tags: Record<string, string>): Promise<void> {
-    await q.query('UPDATE npm_package SET dist_tags = $2::jsonb WHERE package_id = $1', [packageId, JSON.stringify(tags)]);
-  },
-
   /**
    * Rebuilds both documents of a package inside the database: the Published versions' entries
    * (and their times) are joined in SQL between the given fixed parts, so a rebuild never ships
    * the entries to the application and back. The ETags are the MD5 of the stored text. The
-   * npm_package row is created when missing (a package new in this transaction).
+   * npm_package row is created when missing (a package new in this transaction); its dist-tags are
+   * written with the documents that show them.
    */
   async rebuildDocuments(
     q: Queryable,
     packageId: number,
-    d: { rev: number; modified: Date; parts: NpmDocumentParts; searchText: string; summary: unknown },
+    d: { rev: number; modified: Date; parts: NpmDocumentParts; searchText: string; summary: unknown; distTags: Record<string, string> },
   ): Promise<void> {
     await q.query(
       `WITH pub AS (
@@ -147,11 +144,11 @@ export const npmStore = {
        ), doc AS (
          SELECT n, $4 || fv || $5 || tv || $6 AS full_doc, $7 || av || $8 || tv || $9 AS abbr_doc FROM agg
        )
-       INSERT INTO npm_package AS d (package_id, rev, modified, visible, full_doc, abbr_doc, full_etag, abbr_etag, search_text, summary)
-       SELECT $1, $2, $3, doc.n, doc.full_doc, doc.abbr_doc, md5(doc.full_doc), md5(doc.abbr_doc), $10, $11::jsonb FROM doc
+       INSERT INTO npm_package AS d (package_id, rev, modified, visible, full_doc, abbr_doc, full_etag, abbr_etag, search_text, summary, dist_tags)
+       SELECT $1, $2, $3, doc.n, doc.full_doc, doc.abbr_doc, md5(doc.full_doc), md5(doc.abbr_doc), $10, $11::jsonb, $12::jsonb FROM doc
        ON CONFLICT (package_id) DO UPDATE SET rev = EXCLUDED.rev, modified = EXCLUDED.modified, visible = EXCLUDED.visible,
               full_doc = EXCLUDED.full_doc, abbr_doc = EXCLUDED.abbr_doc, full_etag = EXCLUDED.full_etag, abbr_etag = EXCLUDED.abbr_etag,
-              search_text = EXCLUDED.search_text, summary = EXCLUDED.summary`,
+              search_text = EXCLUDED.search_text, summary = EXCLUDED.summary, dist_tags = EXCLUDED.dist_tags`,
       [
         packageId,
         d.rev,
@@ -164,6 +161,7 @@ export const npmStore = {
         d.parts.abbrTail,
         d.searchText,
         JSON.stringify(d.summary),
+        JSON.stringify(d.distTags),
       ],
     );
   },

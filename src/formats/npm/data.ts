@@ -70,9 +70,13 @@ export class NpmData {
     return this.lockPackage(p);
   }
 
+  /**
+   * Sets the package's dist-tags for this transaction. They are stored by the document rebuild
+   * that must follow (p.refresh()): the documents show them, so a change without one would be
+   * wrong anyway, and the rebuild writes both in one statement.
+   */
   async setDistTags(p: PackageTx, tags: Record<string, string>): Promise<void> {
     const np = await this.lockPackage(p);
-    await npmStore.setDistTags(p.tx, np.package_id, tags);
     np.dist_tags = tags;
   }
 

@@ -134,6 +134,7 @@ export function npmRefresher(data: NpmData) {
       parts,
       searchText: [n.full, str(latest?.description), ...keywords].join(' ').toLowerCase(),
       summary,
+      distTags: np.dist_tags,
     });
   };
 }
