@@ -43,16 +43,22 @@ export interface DispatchClaim {
   perWebhook: number;
   leaseMs: number;
   token: string;
+  /** Subscriptions this replica is sending to right now, whose run could take more: their new deliveries are returned too. */
+  held: (webhookId: string) => boolean;
 }
 
-/** One batch; returns how many events it handled, how many deliveries it queued and the runs it claimed. */
+/**
+ * One batch; returns how many events it handled, how many deliveries it queued, the runs it claimed
+ * and the deliveries it queued for subscriptions `held` (still pending: the caller hands them to the
+ * open run, or lets a claim take them).
+ */
 export async function dispatchBatch(
   db: Db,
   limit = DISPATCH_BATCH,
   claim?: DispatchClaim,
-): Promise<{ events: number; deliveries: number; claimed: ClaimedDelivery[] }> {
+): Promise<{ events: number; deliveries: number; claimed: ClaimedDelivery[]; forHeld: ClaimedDelivery[] }> {
   return db.transaction(async (tx) => {
-    const none = { events: 0, deliveries: 0, claimed: [] };
+    const none = { events: 0, deliveries: 0, claimed: [], forHeld: [] };
     if (!(await webhookStore.tryDispatchLock(tx))) return none;
     const events = await webhookStore.claimEvents(tx, limit);
     if (!events.length) return none;
@@ -72,10 +78,11 @@ export async function dispatchBatch(
       claim && claim.webhooks > 0 && rows.length
         ? await webhookStore.claimIdle(tx, [...new Set(rows.map((r) => r.webhookId))].slice(0, claim.webhooks), claim.leaseMs, claim.token)
         : new Set<string>();
-    if (!mine.size) {
+    const held = new Set(claim ? rows.map((r) => r.webhookId).filter((w) => !mine.has(w) && claim.held(w)) : []);
+    if (!mine.size && !held.size) {
       const deliveries = await webhookStore.insertDeliveries(tx, rows, 'event');
       await webhookStore.markDispatched(tx, events.map((e) => e.id));
-      return { events: events.length, deliveries, claimed: [] };
+      return { events: events.length, deliveries, claimed: [], forHeld: [] };
     }
     const queued = await webhookStore.insertDeliveriesReturning(tx, rows, 'event');
     await webhookStore.markDispatched(tx, events.map((e) => e.id));
@@ -83,13 +90,15 @@ export async function dispatchBatch(
     const subById = new Map(subs.map((s) => [s.id, s]));
     const taken = new Map<string, number>();
     const claimed: ClaimedDelivery[] = [];
+    const forHeld: ClaimedDelivery[] = [];
     for (const d of queued) {
       const n = taken.get(d.webhook_id) ?? 0;
-      if (!mine.has(d.webhook_id) || n >= claim!.perWebhook) continue;
+      const to = mine.has(d.webhook_id) ? (n < claim!.perWebhook ? claimed : null) : held.has(d.webhook_id) ? forHeld : null;
+      if (!to) continue;
       taken.set(d.webhook_id, n + 1);
       const e = byId.get(d.event_id!)!;
       const s = subById.get(d.webhook_id)!;
-      claimed.push({
+      to.push({
         ...d,
         kind: 'event',
         state: 'pending',
@@ -104,6 +113,6 @@ export async function dispatchBatch(
         event_payload: e.payload,
       });
     }
-    return { events: events.length, deliveries: queued.length, claimed };
+    return { events: events.length, deliveries: queued.length, claimed, forHeld };
   });
 }

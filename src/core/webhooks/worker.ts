@@ -63,13 +63,23 @@ export function startWebhookWorkers(
     return b;
   };
 
+  /**
+   * Runs being sent on this replica, by subscription. While `appendable` (the run holds every due
+   * delivery the subscription had, and room), deliveries the dispatcher queues for the subscription
+   * join its end instead of waiting for a claim: a subscription that stays busy costs no claim query.
+   */
+  const open = new Map<string, { run: ClaimedDelivery[]; appendable: boolean }>();
+
   /** Sends one subscription's claimed run in order; stops at the first failure (the rest wait for it). */
   const deliverRun = async (run: ClaimedDelivery[], token: string) => {
     const done: Parameters<typeof webhookStore.settle>[2] = [];
     let sent = 0;
     const secrets = secretsOf(run[0]); // one subscription: one set of secrets for the whole run
     const started = Date.now();
-    for (const d of run) {
+    const webhookId = run[0].webhook_id;
+    open.set(webhookId, { run, appendable: run.length < RUN_LENGTH });
+    for (let i = 0; i < run.length; i++) {
+      const d = run[i];
       if (stopped) break;
       // Never past the lease: what could not be sent within it is left for the next claim.
       if (sent > 0 && Date.now() - started + cfg.timeoutMs >= cfg.leaseMs) break;
@@ -96,7 +106,8 @@ export function startWebhookWorkers(
       else if (!end) opts.log.info({ webhook: d.webhook_id, delivery: d.id, attempt: d.attempts, error: r.error }, 'webhook delivery failed; will retry');
       if (!r.ok) break;
     }
-    await webhookStore.settle(db, { webhookId: run[0].webhook_id, token }, done);
+    open.delete(webhookId); // before any await: nothing joins a run that has stopped sending
+    await webhookStore.settle(db, { webhookId, token }, done);
     // More may be due at once: what this run left unsent, or the rest of a backlog a full run was
     // taken from. Otherwise the next tick looks (a claim per finished run would cost more than it finds).
     return sent < run.length || run.length >= RUN_LENGTH;
@@ -119,6 +130,24 @@ export function startWebhookWorkers(
         });
       running.add(p);
     }
+  };
+
+  /**
+   * Hands deliveries just queued for subscriptions with an open run to that run, in order, as far
+   * as it has room; a subscription whose run closed meanwhile or is full keeps them pending (and
+   * its run takes no more, so none overtakes them) for the next claim.
+   */
+  const join = (rows: ClaimedDelivery[]) => {
+    let left = false;
+    for (const d of rows) {
+      const o = open.get(d.webhook_id);
+      if (o?.appendable && o.run.length < RUN_LENGTH) o.run.push(d);
+      else {
+        if (o) o.appendable = false;
+        left = true;
+      }
+    }
+    if (left) void pump();
   };
 
   const pump = (): Promise<void> => {
@@ -155,8 +184,10 @@ export function startWebhookWorkers(
       try {
         for (let i = 0; i < 20; i++) {
           const token = randomUUID();
-          const r = await dispatchBatch(db, DISPATCH_BATCH, { webhooks: stopped ? 0 : cfg.concurrency - inFlight, perWebhook: RUN_LENGTH, leaseMs: cfg.leaseMs, token });
+          const held = (w: string) => open.get(w)?.appendable === true;
+          const r = await dispatchBatch(db, DISPATCH_BATCH, { webhooks: stopped ? 0 : cfg.concurrency - inFlight, perWebhook: RUN_LENGTH, leaseMs: cfg.leaseMs, token, held });
           startRuns(r.claimed, token);
+          join(r.forHeld);
           if (r.events < DISPATCH_BATCH) break;
         }
         await pump();
