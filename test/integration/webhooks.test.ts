@@ -37,7 +37,7 @@ describe('webhooks', () => {
     return r.json as { webhook: { webhookId: string }; secret: string };
   };
   const deliveries = async (id: string, status?: string) =>
-    (await api('GET', '/hoard/v1/webhook/deliveries', { ...D, 'webhook-id': id, status })).json.deliveries as any[];
+    (await api('GET', '/hoard/v1/webhook/deliveries', { ...D, 'webhook-id': id, status, 'max-results': '100' })).json.deliveries as any[];
   /** The delivery log once `n` deliveries have ended (the receiver may see one before its end is recorded). */
   const settled = async (id: string, n: number) => {
     for (let i = 0; ; i++) {
@@ -140,6 +140,29 @@ describe('webhooks', () => {
     expect(await deliveries(no.webhook.webhookId)).toEqual([]);
     await api('DELETE', '/hoard/v1/webhook', { ...D, 'webhook-id': yes.webhook.webhookId });
     await api('DELETE', '/hoard/v1/webhook', { ...D, 'webhook-id': no.webhook.webhookId });
+  });
+
+  it('keeps a subscription\'s events in order, each once, while publishes arrive faster than its receiver answers', async () => {
+    const w = await create({ url: rx.url, eventPattern: { detail: { packageName: [{ prefix: 'burst-' }] } } });
+    rx.secrets = [w.secret];
+    const before = rx.all.length;
+    rx.delayMs = 15; // a run outlasts the dispatcher's tick: new deliveries join it or wait for the next claim
+    try {
+      let next = 0;
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        while (next < 48) await publish(`burst-${next % 3}`, `1.0.${next++}`);
+      }));
+      await rx.until('48 deliveries', () => rx.all.length - before >= 48, 60_000);
+    } finally {
+      rx.delayMs = 0;
+    }
+    const got = rx.all.slice(before);
+    expect(new Set(got.map((r) => r.id)).size).toBe(48);
+    expect(got.every((r) => r.verified)).toBe(true);
+    const seq = got.map((r) => r.event.detail.sequenceNumber as number);
+    expect(seq).toEqual([...seq].sort((x, y) => x - y));
+    expect((await settled(w.webhook.webhookId, 48)).map((d) => d.attemptCount)).toEqual(Array(48).fill(1));
+    await api('DELETE', '/hoard/v1/webhook', { ...D, 'webhook-id': w.webhook.webhookId });
   });
 
   it('retries through a receiver that answers 503 and then refuses connections: every event arrives once after dedupe, attempts listed', async () => {

@@ -18,6 +18,8 @@ export class WebhookReceiver {
   mode: 'ok' | '503' | 'hang' = 'ok';
   /** requests held open in 'hang' mode */
   hanging = 0;
+  /** in 'ok' mode, answer this long after a delivery arrived (a slow receiver) */
+  delayMs = 0;
   /** every POST that arrived, in order (duplicates included) */
   readonly all: Received[] = [];
   /** secrets to verify with; a delivery verifying with any of them counts as verified */
@@ -62,8 +64,12 @@ export class WebhookReceiver {
           }
         });
         this.all.push({ id: headers['webhook-id'], event: JSON.parse(body), at: Date.now(), verified, headers });
-        res.writeHead(verified ? 204 : 401).end();
-        for (const w of this.waiters.splice(0)) w();
+        const answer = () => {
+          res.writeHead(verified ? 204 : 401).end();
+          for (const w of this.waiters.splice(0)) w();
+        };
+        if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+        else answer();
       });
     });
     await new Promise<void>((resolve, reject) => {
