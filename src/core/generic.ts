@@ -160,15 +160,9 @@ export async function findAsset(
 }
 
 /** findAsset, and the asset's bytes streamed from the blob store. */
-export async function openAsset(
-  ps: PackageService,
-  repo: RepositoryWithDomain,
-  c: Coordinates,
-  version: string,
-  assetName: string,
-  revision?: string,
-) {
-  const found = await findAsset(ps, repo, c, version, assetName, revision);
+export async function openAsset(...args: Parameters<typeof findAsset>) {
+  const [ps, repo] = args;
+  const found = await findAsset(...args);
   const stream = await ps.openBlob(repo.domain_id, found.asset.sha256.trim());
   return { ...found, stream };
 }
