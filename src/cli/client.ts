@@ -68,15 +68,8 @@ export async function send(
 }
 
 /** send(), with an error answer thrown as a CliError naming its type and message. */
-export async function call(
-  opts: ClientOptions,
-  service: 'codeartifact' | 'hoard',
-  method: string,
-  path: string,
-  query: Record<string, string | undefined> = {},
-  body?: unknown,
-): Promise<Record<string, unknown>> {
-  const r = await send(opts, service, method, path, query, body);
+export async function call(...args: Parameters<typeof send>): Promise<Record<string, unknown>> {
+  const r = await send(...args);
   if (r.status < 200 || r.status >= 300) throw new CliError(`${r.type ?? r.status}: ${r.json.message ?? JSON.stringify(r.json)}`);
   return r.json;
 }
