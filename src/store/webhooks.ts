@@ -187,19 +187,8 @@ export const webhookStore = {
     return new Set(r.rows.map((x) => x.id));
   },
 
-  /** Queues deliveries, numbered in event order; returns how many. */
-  async insertDeliveries(q: Queryable, rows: NewDelivery[], kind: 'event' | 'replay'): Promise<number> {
-    if (!rows.length) return 0;
-    const r = await q.query(
-      `INSERT INTO webhook_delivery (webhook_id, event_id, kind)
-       SELECT w, e, $3 FROM unnest($1::text[], $2::int8[]) AS t(w, e) ORDER BY e`,
-      [rows.map((x) => x.webhookId), rows.map((x) => x.eventId), kind],
-    );
-    return r.rowCount;
-  },
-
-  /** insertDeliveries, returning the new rows (id order): the dispatcher sends those of subscriptions it claimed. */
-  async insertDeliveriesReturning(q: Queryable, rows: NewDelivery[], kind: 'event' | 'replay'): Promise<Pick<DeliveryRow, 'id' | 'webhook_id' | 'event_id' | 'next_attempt_at' | 'created_at'>[]> {
+  /** Queues deliveries, numbered in event order; returns the new rows (id order: the dispatcher sends those of subscriptions it claimed). */
+  async insertDeliveries(q: Queryable, rows: NewDelivery[], kind: 'event' | 'replay'): Promise<Pick<DeliveryRow, 'id' | 'webhook_id' | 'event_id' | 'next_attempt_at' | 'created_at'>[]> {
     if (!rows.length) return [];
     const r = await q.query<Pick<DeliveryRow, 'id' | 'webhook_id' | 'event_id' | 'next_attempt_at' | 'created_at'>>(
       `INSERT INTO webhook_delivery (webhook_id, event_id, kind)

@@ -79,13 +79,9 @@ export async function dispatchBatch(
         ? await webhookStore.claimIdle(tx, [...new Set(rows.map((r) => r.webhookId))].slice(0, claim.webhooks), claim.leaseMs, claim.token)
         : new Set<string>();
     const held = new Set(claim ? rows.map((r) => r.webhookId).filter((w) => !mine.has(w) && claim.held(w)) : []);
-    if (!mine.size && !held.size) {
-      const deliveries = await webhookStore.insertDeliveries(tx, rows, 'event');
-      await webhookStore.markDispatched(tx, events.map((e) => e.id));
-      return { events: events.length, deliveries, claimed: [], forHeld: [] };
-    }
-    const queued = await webhookStore.insertDeliveriesReturning(tx, rows, 'event');
+    const queued = await webhookStore.insertDeliveries(tx, rows, 'event');
     await webhookStore.markDispatched(tx, events.map((e) => e.id));
+    if (!mine.size && !held.size) return { events: events.length, deliveries: queued.length, claimed: [], forHeld: [] };
     const byId = new Map(events.map((e) => [e.id, e]));
     const subById = new Map(subs.map((s) => [s.id, s]));
     const taken = new Map<string, number>();

@@ -151,7 +151,7 @@ export class WebhookService {
       after = events[events.length - 1].id;
       scanned += events.length;
       const rows = events.filter((e) => match(envelopeOf(e))).map((e) => ({ webhookId: id, eventId: e.id }));
-      queued += await webhookStore.insertDeliveries(this.db, rows, 'replay');
+      queued += (await webhookStore.insertDeliveries(this.db, rows, 'replay')).length;
       if (events.length < REPLAY_PAGE || scanned >= MAX_REPLAY_EVENTS) break;
     }
     this.wake();
