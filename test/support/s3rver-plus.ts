@@ -26,7 +26,9 @@ interface S3rverInstance {
   close(): Promise<void>;
   httpServer?: { closeAllConnections?: () => void };
 }
-const S3rver = createRequire(import.meta.url)('s3rver') as new (opts: Record<string, unknown>) => S3rverInstance;
+const requireCjs = createRequire(import.meta.url);
+requireCjs('./s3rver.cjs'); // s3rver with its temp-folder race removed
+const S3rver = requireCjs('s3rver') as new (opts: Record<string, unknown>) => S3rverInstance;
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

@@ -126,8 +126,8 @@ export class TestS3 {
   }
 
   async start(): Promise<void> {
-    const bin = path.join(ROOT, 'node_modules/.bin/s3rver');
-    this.child = spawn(bin, ['--address', '127.0.0.1', '--port', String(this.port), '--directory', `${this.dir}/data`, '--silent'], {
+    const launcher = path.join(ROOT, 'test/support/s3rver.cjs');
+    this.child = spawn(process.execPath, [launcher, '--address', '127.0.0.1', '--port', String(this.port), '--directory', `${this.dir}/data`, '--silent'], {
       stdio: 'ignore',
     });
     await until('s3rver to listen', () => portOpen(this.port), 30_000);
