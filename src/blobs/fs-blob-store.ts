@@ -1,7 +1,8 @@
 // BlobStore on the local filesystem (the embedded default).
 // Layout: {dataDir}/blobs/{scope}/{sha[0:2]}/{sha}; temporaries in {dataDir}/blobs/.tmp/.
 // A put writes and fsyncs a temp file, then hard-links it to its final name, which fails
-// with EEXIST rather than replacing an existing blob, then drops the temp. Folders are 0700 and
+// with EEXIST rather than replacing an existing blob, then drops the temp. Folders are made once
+// and remembered (made again only if a put finds one gone). Folders are 0700 and
 // files 0600: content is private to Hoard's user.
 
 import { randomUUID } from 'node:crypto';
@@ -28,6 +29,8 @@ export class FsBlobStore implements BlobStore {
   readonly kind = 'fs' as const;
   private readonly root: string;
   private readonly tmpDir: string;
+  /** Folders known to exist (shards made by this process), so a put does not make them again. */
+  private readonly dirs = new Set<string>();
 
   constructor(dataDir: string) {
     this.root = join(dataDir, 'blobs');
@@ -45,11 +48,10 @@ export class FsBlobStore implements BlobStore {
 
   async put(scope: string, body: NodeJS.ReadableStream | Buffer, opts?: PutOptions): Promise<BlobDigests> {
     assertScope(scope);
-    await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
     const tmp = join(this.tmpDir, randomUUID());
     const hasher = new MultiHasher();
     try {
-      const fh = await open(tmp, 'wx', 0o600);
+      const fh = await this.ensuringDir(this.tmpDir, () => open(tmp, 'wx', 0o600));
       try {
         for await (const chunk of hashedChunks(body, hasher, opts)) {
           let off = 0;
@@ -68,12 +70,32 @@ export class FsBlobStore implements BlobStore {
 
       const final = this.pathOf(scope, digests.sha256);
       const dir = join(this.root, scope, digests.sha256.slice(0, 2));
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      await this.publish(tmp, final);
+      if (!this.dirs.has(dir)) await this.makeDir(dir);
+      await this.ensuringDir(dir, () => this.publish(tmp, final));
       await fsyncDir(dir);
       return digests;
     } finally {
       await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  private async makeDir(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    this.dirs.add(dir);
+  }
+
+  /**
+   * Runs `op` on a path in `dir`, which is usually there (created once, then remembered): only when
+   * `op` finds it missing (removed behind Hoard's back) is it made again and `op` retried.
+   */
+  private async ensuringDir<T>(dir: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (e) {
+      if (errCode(e) !== 'ENOENT') throw e;
+      this.dirs.delete(dir);
+      await this.makeDir(dir);
+      return op();
     }
   }
 

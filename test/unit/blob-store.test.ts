@@ -32,7 +32,9 @@ interface S3rverInstance {
   httpServer?: { closeAllConnections?: () => void };
 }
 type S3rverCtor = new (opts: Record<string, unknown>) => S3rverInstance;
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
+const requireCjs = createRequire(import.meta.url);
+requireCjs('../support/s3rver.cjs'); // s3rver with its temp-folder race removed
+const S3rver = requireCjs('s3rver') as S3rverCtor;
 
 async function fsHarness(): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hoard-blobs-'));
@@ -410,6 +412,31 @@ async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+describe('fs store folders', () => {
+  it('makes its folders once, and again when they were removed behind its back', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'hoard-blobs-'));
+    try {
+      const store = await createBlobStore({ dataDir });
+      const a = await store.put('d1', Buffer.from('first'));
+      const shard = join(dataDir, 'blobs', 'd1', a.sha256.slice(0, 2));
+      // Both the temp folder and the shard the next blob lands in disappear (an operator's cleanup).
+      const bytes = Buffer.from('second');
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      await rm(join(dataDir, 'blobs', '.tmp'), { recursive: true });
+      await rm(join(dataDir, 'blobs', 'd1'), { recursive: true });
+      const b = await store.put('d1', bytes);
+      expect(b.sha256).toBe(sha);
+      expect(await store.stat('d1', sha)).toEqual({ size: bytes.length });
+      // The first blob's shard was removed with it; a put into that shard makes it again.
+      await store.put('d1', Buffer.from('first'));
+      expect((await stat(shard)).isDirectory()).toBe(true);
+      expect(await store.stat('d1', a.sha256)).toEqual({ size: 5 });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('temp sweep of interrupted uploads', () => {
   const HOUR = 3600_000;
