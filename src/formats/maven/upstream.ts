@@ -8,7 +8,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { badGateway, HoardError } from '../../errors.js';
 import { documentFetcher, upstreamRefusal, type DocumentFetcher } from '../../core/upstreams.js';
-import { UpstreamClient } from '../../upstream/client.js';
+import { UpstreamClient, type UpstreamResponse } from '../../upstream/client.js';
 import { checkCoordinates, parseChecksumBody, type Algo, type ArtifactFile } from './layout.js';
 import { METADATA_MAX_BYTES, parseXmlSafely, type ArtifactMetadataInfo } from './metadata-xml.js';
 import { isSnapshotVersion, sortMavenVersions } from './version-order.js';
@@ -80,16 +80,24 @@ export function readUpstreamMetadata(text: string, groupId: string, artifactId: 
  * (signatures, `.asc`, may have none: a signature is checked by whoever verifies it).
  */
 export async function fetchVerified(client: UpstreamClient, path: string): Promise<Readable> {
-  const res = await client.get(path, { accept: '*/*' });
-  if (res.status === 404 || res.status === 410) {
-    res.body.destroy();
-    throw new UpstreamNotFound(path);
+  // The first checksum file is asked for alongside the file (one round trip, not two in a row);
+  // the others only once the file turned out to exist.
+  const first = checksumRequest(client, path, CHECKSUM_ORDER[0]);
+  first.catch(() => {});
+  let res: UpstreamResponse;
+  try {
+    res = await client.get(path, { accept: '*/*' });
+  } catch (e) {
+    discard(first);
+    throw e;
   }
   if (res.status !== 200) {
     res.body.destroy();
+    discard(first);
+    if (res.status === 404 || res.status === 410) throw new UpstreamNotFound(path);
     throw upstreamRefusal(client, res.status, path);
   }
-  const expected = publishedChecksum(client, path);
+  const expected = publishedChecksum(client, path, first);
   expected.catch(() => {}); // read in flush; an early failure must not go unhandled meanwhile
   const check = verifier(expected);
   pipeline(res.body, check, () => {});
@@ -97,9 +105,9 @@ export async function fetchVerified(client: UpstreamClient, path: string): Promi
 }
 
 /** The upstream's checksum of `path` (the first of .sha1/.sha256/.sha512/.md5 it has), or null for a signature without one. */
-async function publishedChecksum(client: UpstreamClient, path: string): Promise<{ algo: Algo; hex: string } | null> {
+async function publishedChecksum(client: UpstreamClient, path: string, first: Promise<UpstreamResponse>): Promise<{ algo: Algo; hex: string } | null> {
   for (const algo of CHECKSUM_ORDER) {
-    const res = await client.get(`${path}.${algo}`, { accept: 'text/plain, */*' });
+    const res = await (algo === CHECKSUM_ORDER[0] ? first : checksumRequest(client, path, algo));
     if (res.status === 404 || res.status === 410) {
       res.body.destroy();
       continue;
@@ -115,6 +123,11 @@ async function publishedChecksum(client: UpstreamClient, path: string): Promise<
   if (path.endsWith('.asc')) return null;
   throw badGateway(`The upstream ${client.name} publishes no checksum (.sha1, .sha256, .sha512 or .md5) for ${path}; Hoard keeps nothing it cannot verify.`);
 }
+
+const checksumRequest = (client: UpstreamClient, path: string, algo: Algo) => client.get(`${path}.${algo}`, { accept: 'text/plain, */*' });
+
+/** Drops a checksum answer nobody will read. */
+const discard = (res: Promise<UpstreamResponse>) => void res.then((r) => r.body.destroy(), () => {});
 
 /**
  * Hashes the bytes passing through with every algorithm the checksum might turn out to use, only
