@@ -30,6 +30,8 @@ export interface Config {
   dataDir: string;
   region: string;
   databaseUrl: string | null; // null: embedded PGlite in dataDir
+  /** shared_buffers of the embedded database (HOARD_PGLITE_SHARED_BUFFERS, default 32MB; PGlite's own is 128MB) */
+  pgliteSharedBuffers: string;
   s3: S3Config | null; // null: blobs on disk in dataDir
   masterKey: Buffer; // 32 bytes, encrypts access-key secrets
   tokenSigningKey: Buffer; // current JWT signing key
@@ -105,6 +107,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^[a-z]{2}(-[a-z]+)+-[0-9]+$/.test(region))
     throw new ConfigError(`HOARD_REGION: not a region name like us-east-1: ${region}`);
 
+  const pgliteSharedBuffers = e.HOARD_PGLITE_SHARED_BUFFERS ?? '32MB';
+  if (!/^[1-9][0-9]{0,5}(kB|MB|GB)$/.test(pgliteSharedBuffers))
+    throw new ConfigError(`HOARD_PGLITE_SHARED_BUFFERS: a size such as 32MB (kB, MB or GB): ${pgliteSharedBuffers}`);
   const databaseUrl = e.DATABASE_URL || null;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
     throw new ConfigError('DATABASE_URL: must be a postgres:// or postgresql:// URL');
@@ -177,6 +182,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     region,
     databaseUrl,
+    pgliteSharedBuffers,
     s3,
     masterKey: key(e, 'HOARD_MASTER_KEY', dataDir, 'master.key'),
     tokenSigningKey: key(e, 'HOARD_TOKEN_SIGNING_KEY', dataDir, 'token-signing.key'),

@@ -51,6 +51,7 @@ export async function buildServices(config: Config, log: Logger): Promise<{ svc:
     log,
     startupWaitMs: config.startupWaitMs,
     connectTimeoutMs: config.dbConnectTimeoutMs,
+    pgliteSharedBuffers: config.pgliteSharedBuffers,
   });
   try {
     return await buildOnDb(config, log, db, wait);

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { PGlite, parse as pgParse, protocol } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
 import { errorCode, isNetworkError, OutageReporter, waitUntilAvailable, type OutageLog } from '../outage.js';
+import { createPgliteDir, hasPgliteData } from './pglite-init.js';
 
 export type Row = Record<string, unknown>;
 
@@ -26,6 +27,8 @@ const INT8 = 20;
 pg.types.setTypeParser(INT8, (v: string) => Number(v));
 
 export interface DbOptions {
+  /** PGlite's shared_buffers (HOARD_PGLITE_SHARED_BUFFERS), e.g. '32MB'; PGlite's own default otherwise. */
+  pgliteSharedBuffers?: string;
   /** Where connection failures and the start-up wait are logged. */
   log?: OutageLog & { info(o: object, m: string): void };
   /** How long opening waits for Postgres to accept connections (starting up, restarting); default 60 s. */
@@ -35,7 +38,7 @@ export interface DbOptions {
 }
 
 export async function openDb(databaseUrl: string | null, dataDir: string, opts: DbOptions = {}): Promise<Db> {
-  return databaseUrl ? openPg(databaseUrl, opts) : openPglite(dataDir);
+  return databaseUrl ? openPg(databaseUrl, opts) : openPglite(dataDir, opts.pgliteSharedBuffers);
 }
 
 /** SQLSTATEs of a server going away or not taking connections yet: admin/crash shutdown (57P01/57P02), starting up (57P03), too many connections (53300), any connection exception (class 08). */
@@ -173,10 +176,14 @@ async function openPg(url: string, opts: DbOptions): Promise<Db> {
   return db;
 }
 
-async function openPglite(dataDir: string): Promise<Db> {
+async function openPglite(dataDir: string, sharedBuffers?: string): Promise<Db> {
   const dir = dataDir === ':memory:' ? undefined : `${dataDir}/pglite`;
-  if (dir) mkdirSync(dir, { recursive: true });
-  const db = await PGlite.create(dir, { parsers: { [INT8]: (v: string) => Number(v) } });
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    if (!hasPgliteData(dir)) await createPgliteDir(dir);
+  }
+  const startParams = sharedBuffers ? [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`] : undefined;
+  const db = await PGlite.create(dir, { parsers: { [INT8]: (v: string) => Number(v) }, startParams });
   const prepared = new PreparedStatements(db);
   // Outside a transaction a statement also waits for any running transaction (PGlite's own rule).
   const q: Queryable = { query: (sql, params) => db._runExclusiveTransaction(() => prepared.run(sql, params ?? [], true)) };

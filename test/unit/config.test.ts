@@ -15,7 +15,7 @@ describe('loadConfig', () => {
   it('has working defaults and generates keys once with mode 0600', () => {
     const d = dir();
     const c = loadConfig({ HOARD_DATA_DIR: d });
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, publicUrl: 'http://127.0.0.1:8080', region: 'us-east-1', databaseUrl: null, s3: null });
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, publicUrl: 'http://127.0.0.1:8080', region: 'us-east-1', databaseUrl: null, s3: null, pgliteSharedBuffers: '32MB' });
     expect(c.masterKey).toHaveLength(32);
     expect(statSync(path.join(d, 'master.key')).mode & 0o777).toBe(0o600);
     expect(statSync(d).mode & 0o777).toBe(0o700); // the data folder is private (an existing one tightened)
@@ -68,6 +68,8 @@ describe('loadConfig', () => {
     [{ HOARD_METRICS_TOKEN: 'short' }, 'HOARD_METRICS_TOKEN'],
     [{ HOARD_METRICS_TOKEN: 'has a space in it, so no' }, 'HOARD_METRICS_TOKEN'],
     [{ HOARD_BODY_IDLE_TIMEOUT_MS: '0' }, 'HOARD_BODY_IDLE_TIMEOUT_MS'],
+    [{ HOARD_PGLITE_SHARED_BUFFERS: 'lots' }, 'HOARD_PGLITE_SHARED_BUFFERS'],
+    [{ HOARD_PGLITE_SHARED_BUFFERS: '32 MB' }, 'HOARD_PGLITE_SHARED_BUFFERS'],
     [{ S3_ENDPOINT: 'http://127.0.0.1:1', S3_BUCKET: 'b-1', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'b', HOARD_S3_IDLE_TIMEOUT_MS: 'soon' }, 'HOARD_S3_IDLE_TIMEOUT_MS'],
   ])('refuses %j naming %s', (env, name) => {
     expect(() => loadConfig({ HOARD_DATA_DIR: dir(), ...env })).toThrow(ConfigError);
