@@ -1,7 +1,8 @@
 // Starts a real Hoard for a test on a random loopback port, on the backends the environment
 // names: embedded PGlite + disk by default; a fresh database in HOARD_TEST_PG_URL's cluster and a
 // fresh bucket on HOARD_TEST_S3_ENDPOINT when .ci/run provides them.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +12,7 @@ import pino from 'pino';
 import { CodeartifactClient } from '@aws-sdk/client-codeartifact';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { createPgliteDir, hasPgliteData } from '../../src/store/pglite-init.js';
 
 export interface TestHoard {
   url: string;
@@ -68,6 +70,30 @@ export async function backendStore(suffix: string): Promise<{ env: Record<string
   return { env, drop };
 }
 
+const PGLITE_VERSION = (
+  JSON.parse(readFileSync(path.join(path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..', 'package.json'), 'utf8')) as { version: string }
+).version;
+
+/**
+ * Gives an embedded test Hoard a new, empty database by copying one made once per machine and
+ * PGlite version (Hoard's own createPgliteDir, into a temp name renamed into place, so concurrent
+ * workers never see half of one): initdb costs seconds of CPU, a copy milliseconds. A first start
+ * as users see it (no database yet) is covered by the tests that spawn `node dist/main.js serve`.
+ */
+async function seedEmbeddedDb(dataDir: string): Promise<void> {
+  const template = path.join(os.tmpdir(), `hoard-test-pglite-${PGLITE_VERSION}`);
+  if (!hasPgliteData(template)) {
+    const making = `${template}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    await createPgliteDir(making);
+    try {
+      renameSync(making, template);
+    } catch {
+      rmSync(making, { recursive: true, force: true }); // another worker made it first
+    }
+  }
+  cpSync(template, path.join(dataDir, 'pglite'), { recursive: true });
+}
+
 /** `log`: the server's logger (default: silent, or HOARD_TEST_LOG's level), e.g. to read the access log in a test. */
 export async function startHoard(extraEnv: Record<string, string> = {}, opts: { log?: pino.Logger } = {}): Promise<TestHoard> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hoard-test-'));
@@ -83,6 +109,7 @@ export async function startHoard(extraEnv: Record<string, string> = {}, opts: { 
     HOARD_SHUTDOWN_GRACE_MS: '2000',
   };
   const store = await backendStore(suffix);
+  if (!store.env.DATABASE_URL) await seedEmbeddedDb(dataDir);
   const dropDb = store.drop;
   Object.assign(env, store.env, extraEnv);
   const config = loadConfig(env);
