@@ -160,6 +160,9 @@ describe('Maven external connection (wire)', () => {
     expect((await get('app', missing)).status).toBe(404);
     expect((await get('app', missing)).status).toBe(404);
     expect(up.count(missing)).toBe(1);
+    // The .sha1 is asked for alongside the file; once the file is missing no other checksum is.
+    expect(up.count(`${missing}.sha1`)).toBeLessThanOrEqual(1);
+    for (const algo of ['sha256', 'sha512', 'md5']) expect(up.count(`${missing}.${algo}`)).toBe(0);
     const gone = 'com/example/burst-2/1.0.0/burst-2-1.0.0.pom';
     up.statusFor.set(gone, 410);
     expect((await get('app', gone)).status).toBe(404);
