@@ -1,8 +1,8 @@
 // BlobStore on the local filesystem (the embedded default).
 // Layout: {dataDir}/blobs/{scope}/{sha[0:2]}/{sha}; temporaries in {dataDir}/blobs/.tmp/.
 // A put writes and fsyncs a temp file, then hard-links it to its final name, which fails
-// with EEXIST rather than replacing an existing blob, then drops the temp. Folders are made once
-// and remembered (made again only if a put finds one gone). Folders are 0700 and
+// with EEXIST rather than replacing an existing blob, then drops the temp. Folders are made only
+// when a put finds one missing (a new shard, or one removed behind Hoard's back). Folders are 0700 and
 // files 0600: content is private to Hoard's user.
 
 import { randomUUID } from 'node:crypto';
@@ -29,8 +29,6 @@ export class FsBlobStore implements BlobStore {
   readonly kind = 'fs' as const;
   private readonly root: string;
   private readonly tmpDir: string;
-  /** Folders known to exist (shards made by this process), so a put does not make them again. */
-  private readonly dirs = new Set<string>();
 
   constructor(dataDir: string) {
     this.root = join(dataDir, 'blobs');
@@ -70,7 +68,6 @@ export class FsBlobStore implements BlobStore {
 
       const final = this.pathOf(scope, digests.sha256);
       const dir = join(this.root, scope, digests.sha256.slice(0, 2));
-      if (!this.dirs.has(dir)) await this.makeDir(dir);
       await this.ensuringDir(dir, () => this.publish(tmp, final));
       await fsyncDir(dir);
       return digests;
@@ -79,22 +76,16 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  private async makeDir(dir: string): Promise<void> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    this.dirs.add(dir);
-  }
-
   /**
-   * Runs `op` on a path in `dir`, which is usually there (created once, then remembered): only when
-   * `op` finds it missing (removed behind Hoard's back) is it made again and `op` retried.
+   * Runs `op` on a path in `dir`, which is usually there: only when `op` finds it missing (a shard
+   * never used yet, or a folder removed behind Hoard's back) is it made and `op` retried.
    */
   private async ensuringDir<T>(dir: string, op: () => Promise<T>): Promise<T> {
     try {
       return await op();
     } catch (e) {
       if (errCode(e) !== 'ENOENT') throw e;
-      this.dirs.delete(dir);
-      await this.makeDir(dir);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       return op();
     }
   }
