@@ -88,9 +88,9 @@ export async function dispatchBatch(
     const claimed: ClaimedDelivery[] = [];
     const forHeld: ClaimedDelivery[] = [];
     for (const d of queued) {
+      const to = mine.has(d.webhook_id) ? claimed : held.has(d.webhook_id) ? forHeld : null;
       const n = taken.get(d.webhook_id) ?? 0;
-      const to = mine.has(d.webhook_id) ? (n < claim!.perWebhook ? claimed : null) : held.has(d.webhook_id) ? forHeld : null;
-      if (!to) continue;
+      if (!to || (to === claimed && n >= claim!.perWebhook)) continue;
       taken.set(d.webhook_id, n + 1);
       const e = byId.get(d.event_id!)!;
       const s = subById.get(d.webhook_id)!;
