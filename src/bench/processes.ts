@@ -46,6 +46,16 @@ export function pinSelf(cpus: string): void {
   spawnSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
 }
 
+/**
+ * How a proxy bench runs its client (npm, pip, mvn): on CPU 1 when pinned, at a lower priority
+ * (nice 10) so that the fixture registry sharing that CPU, which stands in for a remote registry
+ * with CPUs of its own, answers without waiting for the client's time slice. Alone on its CPU
+ * (the floor) the client runs as fast as without it.
+ */
+export function clientCommand(cmd: string, args: string[], pinned: boolean): [string, string[]] {
+  return pinned ? ['nice', ['-n', '10', 'taskset', '-c', '1', cmd, ...args]] : [cmd, args];
+}
+
 /** A loopback port nobody listens on right now. */
 export async function freePort(): Promise<number> {
   const s = net.createServer().listen(0, '127.0.0.1');

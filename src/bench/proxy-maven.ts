@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { printSummary, setupProxyDomain } from './proxy-report.js';
 import { MavenRepoFixture } from './maven-repo-fixture.js';
-import { canPin, cpuSecondsOf, pinSelf, runProcess, startHoardProcess } from './processes.js';
+import { canPin, cpuSecondsOf, pinSelf, runProcess, startHoardProcess, clientCommand } from './processes.js';
 
 const M2 = process.env.BENCH_M2 ?? path.join(os.homedir(), '.m2', 'repository');
 const DEPS = [
@@ -54,7 +54,7 @@ export async function run(): Promise<void> {
   console.log(`project: mvn compile of one class, dependencies ${DEPS.join(', ')}; plugins ${Object.entries(PLUGINS).map(([a, v]) => `${a}:${v}`).join(', ')}`);
   console.log(`each build: ${mvnVersion.stdout.split('\n')[0].replace(/\x1b\[[0-9;]*m/g, '')}, \`mvn -B compile\`, an empty local repository, a <mirror> of * to the repository measured`);
   console.log(
-    `Hoard: node dist/main.js serve, embedded PGlite + disk, metadata TTL 300 s; ${pinned ? 'mvn on CPU 1; Hoard on CPU 0 with the fixture (its upstream) on CPU 1; for the floor the fixture on CPU 0' : 'not pinned (no taskset or one CPU)'}`,
+    `Hoard: node dist/main.js serve, embedded PGlite + disk, metadata TTL 300 s; ${pinned ? 'mvn on CPU 1 at nice 10; Hoard on CPU 0 with the fixture (its upstream) on CPU 1; for the floor the fixture on CPU 0' : 'not pinned (no taskset or one CPU)'}`,
   );
   console.log(`runs: ${RUNS}, interleaved (floor, cold, warm / cold, warm, floor / ...); cold = a new Hoard with empty data, warm = the same Hoard right after\n`);
 
@@ -170,7 +170,7 @@ async function build(
     const args = ['-B', '-q', '-s', settings, `-Dmaven.repo.local=${path.join(runDir, 'repo')}`, '-f', path.join(projectDir, 'pom.xml'), 'compile'];
     fixture.resetCounts();
     const cpu0 = serverCpu();
-    const [cmd, argv] = pinned ? ['taskset', ['-c', '1', 'mvn', ...args]] : ['mvn', args];
+    const [cmd, argv] = clientCommand('mvn', args, pinned);
     const r = await runProcess(cmd, argv, { cwd: runDir, env, timeoutMs: 20 * 60_000 });
     if (r.code !== 0) throw new Error(`mvn compile from ${url} failed (exit ${r.code}):\n${(r.stdout + r.stderr).trim().split('\n').slice(-15).join('\n')}`);
     const cpu = serverCpu() - cpu0;

@@ -7,7 +7,9 @@
 // CPU 0: Hoard (its own process, `node dist/main.js serve`) for cold and warm, with the fixture as
 // its upstream on CPU 1 beside npm; for the floor, the fixture itself moves to CPU 0. Sharing npm's
 // CPU would cost the fixture its latency (measured: the floor ~40% slower), so a floor with the
-// fixture on CPU 1 would flatter Hoard. Never asserts.
+// fixture on CPU 1 would flatter Hoard. npm runs at nice 10 (processes.ts clientCommand), so the
+// fixture beside it, standing in for a remote registry, answers without waiting for npm's time
+// slice. Never asserts.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +18,7 @@ import pg from 'pg';
 import { printSummary, setupProxyDomain } from './proxy-report.js';
 import { realClosure } from './npm-closure.js';
 import { NpmUpstreamFixture } from './npm-registry-fixture.js';
-import { canPin, cpuSecondsOf, pinSelf, runProcess, startHoardProcess } from './processes.js';
+import { canPin, cpuSecondsOf, pinSelf, runProcess, startHoardProcess, clientCommand } from './processes.js';
 
 const DEPS = ['express', 'koa', 'pg', 'jsonwebtoken', 'semver', 'typescript', 'vitest'];
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
@@ -59,7 +61,7 @@ export async function run(): Promise<void> {
   const pgUrl = process.env.BENCH_PG_URL;
   console.log(
     `fixture registry on 127.0.0.1 (in this bench process); Hoard: node dist/main.js serve, ${pgUrl ? 'PostgreSQL (a fresh database per Hoard) + disk' : 'embedded PGlite + disk'}, ` +
-      `metadata TTL ${TTL_S} s; ${pinned ? 'npm on CPU 1; Hoard on CPU 0 with the fixture (its upstream) on CPU 1; for the floor the fixture on CPU 0' : 'not pinned (no taskset or one CPU)'}`,
+      `metadata TTL ${TTL_S} s; ${pinned ? 'npm on CPU 1 at nice 10; Hoard on CPU 0 with the fixture (its upstream) on CPU 1; for the floor the fixture on CPU 0' : 'not pinned (no taskset or one CPU)'}`,
   );
   console.log(`each install: npm ${npmVersion} \`npm ${INSTALL.join(' ')}\` in a new folder holding only package.json (no lockfile), fresh npm cache`);
   console.log(`runs: ${RUNS}, interleaved (floor, cold, warm / cold, warm, floor / ...); cold = a new Hoard with empty data, warm = the same Hoard right after\n`);
@@ -157,7 +159,7 @@ async function install(
     };
     fixture.resetCounts();
     const cpu0 = serverCpu();
-    const [cmd, args] = pinned ? ['taskset', ['-c', '1', 'npm', ...INSTALL]] : ['npm', INSTALL];
+    const [cmd, args] = clientCommand('npm', INSTALL, pinned);
     const r = await runProcess(cmd, args, { cwd: project, env, timeoutMs: 30 * 60_000 });
     if (r.code !== 0) throw new Error(`npm install from ${registry} failed (exit ${r.code}):\n${(r.stdout + r.stderr).trim().split('\n').slice(-15).join('\n')}`);
     const cpu = serverCpu() - cpu0;

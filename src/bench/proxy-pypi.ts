@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { printSummary, setupProxyDomain } from './proxy-report.js';
 import { PypiIndexFixture } from './pypi-index-fixture.js';
-import { canPin, cpuSecondsOf, pinSelf, runProcess, startHoardProcess } from './processes.js';
+import { canPin, cpuSecondsOf, pinSelf, runProcess, startHoardProcess, clientCommand } from './processes.js';
 import { freshDatabase } from './proxy-npm.js';
 
 const DEPS = ['requests', 'flask', 'httpx', 'pydantic', 'rich', 'click', 'attrs', 'python-dateutil', 'pyyaml', 'jinja2', 'pytest', 'sqlalchemy', 'tqdm', 'tabulate'];
@@ -60,7 +60,7 @@ export async function run(): Promise<void> {
     console.log(
       `fixture index on 127.0.0.1 (in this bench process; JSON pages, .metadata files); Hoard: node dist/main.js serve, ` +
         `${pgUrl ? 'PostgreSQL (a fresh database per Hoard) + disk' : 'embedded PGlite + disk'}, metadata TTL ${TTL_S} s; ` +
-        `${pinned ? 'pip on CPU 1; Hoard on CPU 0 with the fixture on CPU 1; for the floor the fixture on CPU 0' : 'not pinned (no taskset or one CPU)'}`,
+        `${pinned ? 'pip on CPU 1 at nice 10; Hoard on CPU 0 with the fixture on CPU 1; for the floor the fixture on CPU 0' : 'not pinned (no taskset or one CPU)'}`,
     );
     console.log(`each install: ${pipVersion} \`pip install --no-cache-dir ${DEPS.join(' ')}\` into a new venv (made before the clock starts), PIP_CONFIG_FILE=/dev/null`);
     console.log(`runs: ${RUNS}, interleaved; cold = a new Hoard with empty data, warm = the same Hoard right after\n`);
@@ -144,7 +144,7 @@ async function install(fixture: PypiIndexFixture, index: string, pinned: boolean
     const args = ['-m', 'pip', 'install', '--no-cache-dir', '--retries', '0', '--index-url', index, ...DEPS];
     fixture.resetCounts();
     const cpu0 = serverCpu();
-    const [cmd, argv] = pinned ? ['taskset', ['-c', '1', python, ...args]] : [python, args];
+    const [cmd, argv] = clientCommand(python, args, pinned);
     const r = await runProcess(cmd, argv, { cwd: work, env, timeoutMs: 20 * 60_000 });
     if (r.code !== 0) throw new Error(`pip install from ${index.replace(/:[^:@/]+@/, ':****@')} failed (exit ${r.code}):\n${(r.stdout + r.stderr).trim().split('\n').slice(-15).join('\n')}`);
     const cpu = serverCpu() - cpu0;
