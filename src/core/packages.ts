@@ -130,17 +130,29 @@ export class PackageService {
     // Every publish of every format comes through here: the package group's PUBLISH restriction is
     // checked once for all of them (the package's own publish control is assertPublishAllowed's).
     if (create === 'publish') await this.groups.assertPublish(repo, c, displayName(c));
-    return this.db.transaction(async (tx) => {
-      // Retention mostly meets packages new to the repository: try the insert first. The inserted
-      // row is this transaction's until it commits; a concurrent insert waits, then finds it.
-      let created = create === 'upstream' ? await packageStore.insertPackage(tx, repo.id, c, ORIGIN_DEFAULTS[create]) : null;
-      let pkg = created ?? (await packageStore.getPackage(tx, repo.id, c, true));
-      if (!pkg && create) {
-        created = await packageStore.insertPackage(tx, repo.id, c, ORIGIN_DEFAULTS[create]);
-        pkg = created ?? (await packageStore.getPackage(tx, repo.id, c, true));
-      }
-      return fn(new PackageTx(this, tx, repo, c, pkg, created !== null));
-    });
+    return this.db.transaction((tx) => this.openPackage(tx, repo, c, create, fn));
+  }
+
+  /**
+   * Changes to one package in several repositories in one transaction (retention into a
+   * connection's owner and the repository that asked): `fn` opens each with `open`, which locks
+   * and creates as inPackage does. Callers open repositories in chain order (owner first), so two
+   * such transactions never wait on each other's locks in opposite orders.
+   */
+  async inPackages<T>(fn: (open: <U>(repo: RepositoryWithDomain, c: Coordinates, body: (p: PackageTx) => Promise<U>) => Promise<U>) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn((repo, c, body) => this.openPackage(tx, repo, c, 'upstream', body)));
+  }
+
+  private async openPackage<T>(tx: Queryable, repo: RepositoryWithDomain, c: Coordinates, create: Arrival | false, fn: (p: PackageTx) => Promise<T>): Promise<T> {
+    // Retention mostly meets packages new to the repository: try the insert first. The inserted
+    // row is this transaction's until it commits; a concurrent insert waits, then finds it.
+    let created = create === 'upstream' ? await packageStore.insertPackage(tx, repo.id, c, ORIGIN_DEFAULTS[create]) : null;
+    let pkg = created ?? (await packageStore.getPackage(tx, repo.id, c, true));
+    if (!pkg && create) {
+      created = await packageStore.insertPackage(tx, repo.id, c, ORIGIN_DEFAULTS[create]);
+      pkg = created ?? (await packageStore.getPackage(tx, repo.id, c, true));
+    }
+    return fn(new PackageTx(this, tx, repo, c, pkg, created !== null));
   }
 
   async findPackage(repo: RepositoryWithDomain, c: Coordinates): Promise<PackageRow | null> {
@@ -224,7 +236,7 @@ export class PackageTx {
   /**
    * Inserts a version (null when it exists). With `assets` (content already in the blob store) the
    * version is complete in one step: its assets are added and its revision covers them, so no
-   * update() has to follow.
+   * update() has to follow. With `event`, its outbox event is written in the same statement.
    */
   async createVersion(
     v: {
@@ -234,25 +246,34 @@ export class PackageTx {
       origin?: { type: 'INTERNAL' | 'EXTERNAL'; repository?: string; externalConnection?: string };
     },
     assets: { name: string; digests: BlobDigests }[] = [],
+    event?: EventChange,
   ): Promise<VersionRow | null> {
     const origin = v.origin ?? { type: 'INTERNAL', repository: this.repo.name };
-    const created = await packageStore.insertVersion(this.tx, {
-      packageId: this.requirePkg().id,
-      version: v.version,
-      status: v.status,
-      revision: revisionOf(
-        assets.map((a) => ({ name: a.name, sha256: a.digests.sha256 })),
-        v.metadata,
-      ),
-      originType: origin.type,
-      entryRepository: origin.repository ?? null,
-      entryExternalConnection: origin.externalConnection ?? null,
-      publishedAt: v.status === 'Published' ? new Date() : null,
-      metadata: v.metadata,
-    });
+    const revision = revisionOf(
+      assets.map((a) => ({ name: a.name, sha256: a.digests.sha256 })),
+      v.metadata,
+    );
+    const created = await packageStore.insertVersion(
+      this.tx,
+      {
+        packageId: this.requirePkg().id,
+        version: v.version,
+        status: v.status,
+        revision,
+        originType: origin.type,
+        entryRepository: origin.repository ?? null,
+        entryExternalConnection: origin.externalConnection ?? null,
+        publishedAt: v.status === 'Published' ? new Date() : null,
+        metadata: v.metadata,
+      },
+      {
+        domainId: this.repo.domain_id,
+        assets: assets.map((a) => ({ name: a.name, ...a.digests })),
+        event: event ? { repositoryId: this.repo.id, payload: this.eventPayload({ version: v.version, status: v.status, revision }, event) } : null,
+      },
+    );
     if (!created) return null;
     this.created.push(created);
-    for (const a of assets) await this.addAsset(created, a.name, a.digests);
     if (assets.length > 0 && !this.newPackage) await packageStore.touchPackage(this.tx, this.requirePkg().id);
     return created;
   }
@@ -292,7 +313,11 @@ export class PackageTx {
 
   /** Writes the outbox event for a version change, in this transaction. */
   async event(v: { version: string; status: VersionStatus | 'Deleted'; revision: string }, change: EventChange): Promise<void> {
-    const payload = versionEvent({
+    await packageStore.insertEvent(this.tx, this.repo.domain_id, this.repo.id, this.eventPayload(v, change));
+  }
+
+  private eventPayload(v: { version: string; status: VersionStatus | 'Deleted'; revision: string }, change: EventChange) {
+    return versionEvent({
       region: this.svc.region,
       domainName: this.repo.domain_name,
       domainOwner: this.repo.domain_owner,
@@ -304,7 +329,6 @@ export class PackageTx {
       revision: v.revision,
       change,
     });
-    await packageStore.insertEvent(this.tx, this.repo.domain_id, this.repo.id, payload);
   }
 
   requirePkg(): PackageRow {

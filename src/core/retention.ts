@@ -39,31 +39,48 @@ export interface RetainedVersion {
   refreshOnFile?: boolean;
 }
 
-/** Retains `v` in each of `targets` (duplicates ignored); returns the repositories that newly hold it. */
-export async function retain(packages: PackageService, targets: RepositoryWithDomain[], v: RetainedVersion): Promise<RepositoryWithDomain[]> {
-  const done: RepositoryWithDomain[] = [];
-  const seen = new Set<number>();
-  for (const repo of targets) {
-    if (seen.has(repo.id)) continue;
-    seen.add(repo.id);
+/**
+ * Retains `v` in `chain[0]` (arriving as `v.via` says) and, in the same transaction, in each
+ * repository after it, which reads it from the one before (an upstream repository: the package
+ * group's INTERNAL_UPSTREAM restriction), as long as each newly keeps it. Returns the repositories
+ * that newly hold it, in order.
+ */
+export async function retain(packages: PackageService, chain: RepositoryWithDomain[], v: RetainedVersion): Promise<RepositoryWithDomain[]> {
+  const targets: RepositoryWithDomain[] = [];
+  for (const [i, repo] of chain.entries()) {
+    if (targets.some((t) => t.id === repo.id)) continue;
     // The package group's EXTERNAL_UPSTREAM / INTERNAL_UPSTREAM restriction, as upstream=BLOCK below.
-    if (await packages.groups.refusal(repo, v.coords, v.via === 'external' ? 'EXTERNAL_UPSTREAM' : 'INTERNAL_UPSTREAM')) continue;
-    const added = await packages.inPackage(repo, v.coords, 'upstream', async (p) => {
-      if (p.requirePkg().origin_upstream === 'BLOCK') return false;
-      // Complete in one insert (assets and revision); null when the version is already here.
-      const created = await p.createVersion({ version: v.version, status: v.status ?? 'Published', metadata: v.metadata, origin: v.origin }, v.assets);
-      if (!created) {
-        const existing = v.addFiles ? await p.version(v.version) : null;
-        return existing ? addFiles(p, existing, v) : false;
-      }
-      if (v.prepare) await v.prepare(p, created);
-      await p.event(created, { operationType: 'Created', assetsAdded: v.assets.length });
-      await p.refresh();
-      return true;
-    });
-    if (added) done.push(repo);
+    const via = i === 0 ? v.via : 'upstream';
+    if (await packages.groups.refusal(repo, v.coords, via === 'external' ? 'EXTERNAL_UPSTREAM' : 'INTERNAL_UPSTREAM')) break;
+    targets.push(repo);
   }
-  return done;
+  if (targets.length === 0) return [];
+  return packages.inPackages(async (open) => {
+    const done: RepositoryWithDomain[] = [];
+    for (const repo of targets) {
+      const added = await open(repo, v.coords, (p) => retainIn(p, v));
+      if (!added) break;
+      done.push(repo);
+    }
+    return done;
+  });
+}
+
+/** Retains `v` in the package `p` holds locked; false when it is kept already or blocked. */
+async function retainIn(p: PackageTx, v: RetainedVersion): Promise<boolean> {
+  if (p.requirePkg().origin_upstream === 'BLOCK') return false;
+  // Complete in one insert (assets, revision and event); null when the version is already here.
+  const created = await p.createVersion({ version: v.version, status: v.status ?? 'Published', metadata: v.metadata, origin: v.origin }, v.assets, {
+    operationType: 'Created',
+    assetsAdded: v.assets.length,
+  });
+  if (!created) {
+    const existing = v.addFiles ? await p.version(v.version) : null;
+    return existing ? addFiles(p, existing, v) : false;
+  }
+  if (v.prepare) await v.prepare(p, created);
+  await p.refresh();
+  return true;
 }
 
 /** Adds the assets of `v` that the retained version `existing` lacks (see RetainedVersion.addFiles). */
@@ -153,8 +170,9 @@ export async function ingest(
     if (!v || !o.addFiles) return v;
     return (await packages.assets(v)).some((a) => a.name === o.assetName) ? v : null;
   };
-  // What the owner holds: the version as this process just retained it, or as found there.
-  const kept = await packages.upstreams.once<RetainedVersion | VersionRow | null>(
+  // What the owner holds: the version as this process just retained it (with the repositories it
+  // went into), or as found there.
+  const kept = await packages.upstreams.once<{ v: RetainedVersion; into: RepositoryWithDomain[] } | VersionRow | null>(
     key,
     async () => {
       // Another replica (or an earlier request) may have finished just before this one claimed.
@@ -179,18 +197,20 @@ export async function ingest(
         addFiles: o.addFiles,
         refreshOnFile: o.refreshOnFile,
       };
+      // The owner and the requesting repository (which reads it from the owner) in one transaction.
       // Not kept when the owner's package blocks upstream versions (then its blob is left to the collector).
-      return (await retain(packages, [link.owner], v)).length > 0 ? v : held(link.owner);
+      const into = await retain(packages, [link.owner, o.requesting], v);
+      return into.some((r) => r.id === link.owner.id) ? { v, into } : held(link.owner);
     },
     () => held(link.owner),
   );
   if (!kept) return null;
   // The requesting repository keeps it too, by reference to the same blobs (origin stays EXTERNAL).
-  if (!('assets' in kept)) {
+  if (!('v' in kept)) {
     if (o.requesting.id !== link.owner.id) await retainFromUpstream(packages, o.requesting, coords, kept, o.prepare, { addFiles: o.addFiles, refreshOnFile: o.refreshOnFile });
     return (await packages.assets(kept)).find((a) => a.name === o.assetName) ?? null;
   }
-  // For the requesting repository the version comes from an upstream repository (the owner).
-  if (o.requesting.id !== link.owner.id) await retain(packages, [o.requesting], { ...kept, via: 'upstream' });
-  return kept.assets.find((a) => a.name === o.assetName)?.digests ?? null;
+  // A request from another repository that shared this fetch: it reads the version from the owner.
+  if (!kept.into.some((r) => r.id === o.requesting.id)) await retain(packages, [o.requesting], { ...kept.v, via: 'upstream' });
+  return kept.v.assets.find((a) => a.name === o.assetName)?.digests ?? null;
 }

@@ -117,6 +117,11 @@ export const packageStore = {
     return r.rows;
   },
 
+  /**
+   * Inserts a version (null when it exists) and, in the same statement, its assets (content already
+   * in the blob store: each blob's collector lease is renewed) and its outbox event, so a version
+   * complete with its files and event costs one round trip.
+   */
   async insertVersion(
     q: Queryable,
     v: {
@@ -130,12 +135,33 @@ export const packageStore = {
       publishedAt: Date | null;
       metadata: Record<string, unknown>;
     },
+    extras: {
+      domainId: number;
+      assets: { name: string; size: number; sha256: string; sha1: string; md5: string; sha512: string }[];
+      event: { repositoryId: number; payload: unknown } | null;
+    } = { domainId: 0, assets: [], event: null },
   ): Promise<VersionRow | null> {
+    const a = extras.assets;
     const r = await q.query<VersionRow>(
-      `INSERT INTO package_version (package_id, version, status, revision, origin_type, entry_repository,
-                                    entry_external_connection, published_at, metadata)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
-       ON CONFLICT (package_id, version) DO NOTHING RETURNING *`,
+      `WITH v AS (
+         INSERT INTO package_version (package_id, version, status, revision, origin_type, entry_repository,
+                                      entry_external_connection, published_at, metadata)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+         ON CONFLICT (package_id, version) DO NOTHING RETURNING *
+       ), files AS (
+         SELECT * FROM unnest($11::text[], $12::int8[], $13::text[], $14::text[], $15::text[], $16::text[]) AS f(name, size, sha256, sha1, md5, sha512)
+       ), lease AS (
+         INSERT INTO blob (domain_id, sha256, size)
+         SELECT DISTINCT ON (sha256) $10::int8, sha256, size FROM files WHERE EXISTS (SELECT 1 FROM v)
+         ON CONFLICT (domain_id, sha256) DO UPDATE SET last_put_at = now(), size = EXCLUDED.size
+       ), asset AS (
+         INSERT INTO asset (version_id, name, size, sha256, sha1, md5, sha512)
+         SELECT v.id, f.name, f.size, f.sha256, f.sha1, f.md5, f.sha512 FROM v CROSS JOIN files f
+         ON CONFLICT (version_id, name) DO NOTHING
+       ), event AS (
+         INSERT INTO event (domain_id, repository_id, payload) SELECT $10::int8, $17::int8, $18::jsonb FROM v WHERE $17::int8 IS NOT NULL
+       )
+       SELECT * FROM v`,
       [
         v.packageId,
         v.version,
@@ -146,6 +172,15 @@ export const packageStore = {
         v.entryExternalConnection,
         v.publishedAt,
         JSON.stringify(v.metadata),
+        extras.domainId,
+        a.map((x) => x.name),
+        a.map((x) => x.size),
+        a.map((x) => x.sha256),
+        a.map((x) => x.sha1),
+        a.map((x) => x.md5),
+        a.map((x) => x.sha512),
+        extras.event?.repositoryId ?? null,
+        extras.event ? JSON.stringify(extras.event.payload) : null,
       ],
     );
     return r.rows[0] ?? null;

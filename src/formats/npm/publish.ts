@@ -128,8 +128,8 @@ async function publish(
 
   const outcome = await r.svc.packages.inPackage(repo, coords, 'publish', async (p) => {
     p.assertPublishAllowed();
-    // Complete in one insert: the asset with it, the revision covering it. Null when the version exists.
-    const v = await p.createVersion({ version, status: 'Published', metadata }, [{ name: 'package.tgz', digests }]);
+    // Complete in one insert: the asset with it, the revision covering it, its event. Null when the version exists.
+    const v = await p.createVersion({ version, status: 'Published', metadata }, [{ name: 'package.tgz', digests }], { operationType: 'Created', assetsAdded: 1 });
     if (!v) {
       // npm retries a PUT after a 5xx or a timeout: the same bytes again are a quiet success.
       const existing = await p.version(version);
@@ -146,7 +146,6 @@ async function publish(
       await r.data.setDistTags(p, next);
     }
     await p.refresh();
-    await p.event({ version, status: 'Published', revision: v.revision }, { operationType: 'Created', assetsAdded: 1 });
     return 'created' as const;
   });
   sendJson(r.ctx, outcome === 'created' ? 201 : 200, { ok: true, id: n.full, success: true });
