@@ -284,6 +284,25 @@ export class PackageTx {
     return packageStore.insertAsset(this.tx, { versionId: v.id, name, ...d });
   }
 
+  /**
+   * Adds `files` to version `v`, whose assets are `have`, in one statement with its outbox event
+   * (`event`, for the new revision, which covers `have` and `files`). Returns the updated version.
+   */
+  async addFiles(v: VersionRow, have: { name: string; sha256: string }[], files: { name: string; digests: BlobDigests }[], event: EventChange): Promise<VersionRow> {
+    const revision = revisionOf([...have, ...files.map((f) => ({ name: f.name, sha256: f.digests.sha256 }))], v.metadata);
+    const updated = await packageStore.addAssets(this.tx, {
+      versionId: v.id,
+      packageId: this.requirePkg().id,
+      revision,
+      domainId: this.repo.domain_id,
+      assets: files.map((f) => ({ name: f.name, ...f.digests })),
+      event: { repositoryId: this.repo.id, payload: this.eventPayload({ version: v.version, status: v.status, revision }, event) },
+    });
+    const i = this.created.findIndex((c) => c.id === v.id);
+    if (i >= 0) this.created[i] = updated;
+    return updated;
+  }
+
   /** Updates status/metadata and recomputes the revision from the current assets. */
   async update(v: VersionRow, change: { status?: VersionStatus; metadata?: Record<string, unknown> }): Promise<VersionRow> {
     const metadata = change.metadata ?? v.metadata;

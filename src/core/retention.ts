@@ -92,13 +92,11 @@ async function addFiles(p: PackageTx, existing: VersionRow, v: RetainedVersion):
       ? existing.entry_external_connection === (v.origin.externalConnection ?? null)
       : existing.entry_repository === (v.origin.repository ?? null));
   if (!sameOrigin) return false;
-  const have = new Set((await p.assets(existing)).map((a) => a.name));
-  const missing = v.assets.filter((a) => !have.has(a.name));
+  const have = await p.assets(existing);
+  const missing = v.assets.filter((a) => !have.some((h) => h.name === a.name));
   if (missing.length === 0) return false;
-  for (const a of missing) await p.addAsset(existing, a.name, a.digests);
-  if (v.prepare) await v.prepare(p, existing);
-  const nv = await p.update(existing, {});
-  await p.event(nv, { operationType: 'Updated', assetsAdded: missing.length });
+  const nv = await p.addFiles(existing, have, missing, { operationType: 'Updated', assetsAdded: missing.length });
+  if (v.prepare) await v.prepare(p, nv);
   if (v.refreshOnFile !== false) await p.refresh();
   return true;
 }

@@ -186,6 +186,57 @@ export const packageStore = {
     return r.rows[0] ?? null;
   },
 
+  /**
+   * Adds assets to a version (content already in the blob store: each blob's collector lease is
+   * renewed), sets its revision, touches its package and writes its outbox event, in one statement.
+   */
+  async addAssets(
+    q: Queryable,
+    v: {
+      versionId: number;
+      packageId: number;
+      revision: string;
+      domainId: number;
+      assets: { name: string; size: number; sha256: string; sha1: string; md5: string; sha512: string }[];
+      event: { repositoryId: number; payload: unknown } | null;
+    },
+  ): Promise<VersionRow> {
+    const a = v.assets;
+    const r = await q.query<VersionRow>(
+      `WITH files AS (
+         SELECT * FROM unnest($5::text[], $6::int8[], $7::text[], $8::text[], $9::text[], $10::text[]) AS f(name, size, sha256, sha1, md5, sha512)
+       ), lease AS (
+         INSERT INTO blob (domain_id, sha256, size)
+         SELECT DISTINCT ON (sha256) $4::int8, sha256, size FROM files
+         ON CONFLICT (domain_id, sha256) DO UPDATE SET last_put_at = now(), size = EXCLUDED.size
+       ), asset AS (
+         INSERT INTO asset (version_id, name, size, sha256, sha1, md5, sha512)
+         SELECT $1::int8, name, size, sha256, sha1, md5, sha512 FROM files
+         ON CONFLICT (version_id, name) DO NOTHING
+       ), touch AS (
+         UPDATE package SET updated_at = now() WHERE id = $2
+       ), event AS (
+         INSERT INTO event (domain_id, repository_id, payload) SELECT $4::int8, $11::int8, $12::jsonb WHERE $11::int8 IS NOT NULL
+       )
+       UPDATE package_version SET revision = $3, updated_at = now() WHERE id = $1 RETURNING *`,
+      [
+        v.versionId,
+        v.packageId,
+        v.revision,
+        v.domainId,
+        a.map((x) => x.name),
+        a.map((x) => x.size),
+        a.map((x) => x.sha256),
+        a.map((x) => x.sha1),
+        a.map((x) => x.md5),
+        a.map((x) => x.sha512),
+        v.event?.repositoryId ?? null,
+        v.event ? JSON.stringify(v.event.payload) : null,
+      ],
+    );
+    return r.rows[0];
+  },
+
   async updateVersion(
     q: Queryable,
     id: number,
