@@ -139,6 +139,18 @@ export const pypiStore = {
     return r.rows;
   },
 
+  /** The file `filename` of project `project` in the first of `repositoryIds` that holds it (in that order). */
+  async fileInRepositories(q: Queryable, repositoryIds: number[], project: string, filename: string): Promise<PypiFileRow | null> {
+    const r = await q.query<PypiFileRow>(
+      `SELECT ${PYPI_FILE_COLUMNS} FROM package p JOIN package_version v ON v.package_id = p.id JOIN asset a ON a.version_id = v.id
+         JOIN pypi_file f ON f.asset_id = a.id
+       WHERE p.repository_id = ANY($1::int8[]) AND p.format = 'pypi' AND p.namespace = '' AND p.name = $2 AND a.name = $3
+       ORDER BY array_position($1::int8[], p.repository_id) LIMIT 1`,
+      [repositoryIds, project, filename],
+    );
+    return r.rows[0] ?? null;
+  },
+
   async coreMetadata(q: Queryable, assetId: number): Promise<Buffer | null> {
     const r = await q.query<{ core_metadata: Uint8Array | null }>('SELECT core_metadata FROM pypi_file WHERE asset_id = $1', [assetId]);
     const b = r.rows[0]?.core_metadata;

@@ -111,13 +111,8 @@ async function ingestExternal(svc: Services, ep: Endpoint, link: ExternalLink, p
     },
     failure: (e) => integrityFailure(e, filename, link.connection),
   });
-  const ids: number[] = [];
-  for (const repo of [ep.repo, link.owner]) {
-    const pkg = await svc.packages.findPackage(repo, coordsOf(project));
-    if (pkg) ids.push(pkg.id);
-  }
-  const rows = ids.length ? await pypiStore.fileByName(svc.db, ids, filename) : [];
-  return rows.find((r) => Number(r.package_id) === ids[0]) ?? rows[0] ?? null;
+  // As the requesting repository keeps it, else as the owner does (the requesting one may refuse it).
+  return pypiStore.fileInRepositories(svc.db, [ep.repo.id, link.owner.id], project, filename);
 }
 
 function metadataOf(bytes: Buffer, filename: string): Record<string, unknown> | null {
