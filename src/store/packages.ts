@@ -48,6 +48,45 @@ export interface Coordinates {
   name: string;
 }
 
+/** Assets (content already in the blob store) and an outbox event written with a version. */
+interface AssetsAndEvent {
+  domainId: number;
+  assets: { name: string; size: number; sha256: string; sha1: string; md5: string; sha512: string }[];
+  event: { repositoryId: number; payload: unknown } | null;
+}
+
+/**
+ * The WITH parts that write AssetsAndEvent for the version in CTE `v` (none when `v` is empty):
+ * the assets, their blobs' collector leases (renewed) and the event, from the parameters at $n
+ * onwards as assetsAndEventParams orders them.
+ */
+const assetsAndEvent = (n: number) => `files AS (
+         SELECT * FROM unnest($${n + 1}::text[], $${n + 2}::int8[], $${n + 3}::text[], $${n + 4}::text[], $${n + 5}::text[], $${n + 6}::text[])
+                    AS f(name, size, sha256, sha1, md5, sha512)
+       ), lease AS (
+         INSERT INTO blob (domain_id, sha256, size)
+         SELECT DISTINCT ON (sha256) $${n}::int8, sha256, size FROM files WHERE EXISTS (SELECT 1 FROM v)
+         ON CONFLICT (domain_id, sha256) DO UPDATE SET last_put_at = now(), size = EXCLUDED.size
+       ), asset AS (
+         INSERT INTO asset (version_id, name, size, sha256, sha1, md5, sha512)
+         SELECT v.id, f.name, f.size, f.sha256, f.sha1, f.md5, f.sha512 FROM v CROSS JOIN files f
+         ON CONFLICT (version_id, name) DO NOTHING
+       ), event AS (
+         INSERT INTO event (domain_id, repository_id, payload) SELECT $${n}::int8, $${n + 7}::int8, $${n + 8}::jsonb FROM v WHERE $${n + 7}::int8 IS NOT NULL
+       )`;
+
+const assetsAndEventParams = (x: AssetsAndEvent): unknown[] => [
+  x.domainId,
+  x.assets.map((a) => a.name),
+  x.assets.map((a) => a.size),
+  x.assets.map((a) => a.sha256),
+  x.assets.map((a) => a.sha1),
+  x.assets.map((a) => a.md5),
+  x.assets.map((a) => a.sha512),
+  x.event?.repositoryId ?? null,
+  x.event ? JSON.stringify(x.event.payload) : null,
+];
+
 export const packageStore = {
   async getPackage(q: Queryable, repositoryId: number, c: Coordinates, forUpdate = false): Promise<PackageRow | null> {
     const r = await q.query<PackageRow>(
@@ -135,32 +174,15 @@ export const packageStore = {
       publishedAt: Date | null;
       metadata: Record<string, unknown>;
     },
-    extras: {
-      domainId: number;
-      assets: { name: string; size: number; sha256: string; sha1: string; md5: string; sha512: string }[];
-      event: { repositoryId: number; payload: unknown } | null;
-    } = { domainId: 0, assets: [], event: null },
+    extras: AssetsAndEvent = { domainId: 0, assets: [], event: null },
   ): Promise<VersionRow | null> {
-    const a = extras.assets;
     const r = await q.query<VersionRow>(
       `WITH v AS (
          INSERT INTO package_version (package_id, version, status, revision, origin_type, entry_repository,
                                       entry_external_connection, published_at, metadata)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
          ON CONFLICT (package_id, version) DO NOTHING RETURNING *
-       ), files AS (
-         SELECT * FROM unnest($11::text[], $12::int8[], $13::text[], $14::text[], $15::text[], $16::text[]) AS f(name, size, sha256, sha1, md5, sha512)
-       ), lease AS (
-         INSERT INTO blob (domain_id, sha256, size)
-         SELECT DISTINCT ON (sha256) $10::int8, sha256, size FROM files WHERE EXISTS (SELECT 1 FROM v)
-         ON CONFLICT (domain_id, sha256) DO UPDATE SET last_put_at = now(), size = EXCLUDED.size
-       ), asset AS (
-         INSERT INTO asset (version_id, name, size, sha256, sha1, md5, sha512)
-         SELECT v.id, f.name, f.size, f.sha256, f.sha1, f.md5, f.sha512 FROM v CROSS JOIN files f
-         ON CONFLICT (version_id, name) DO NOTHING
-       ), event AS (
-         INSERT INTO event (domain_id, repository_id, payload) SELECT $10::int8, $17::int8, $18::jsonb FROM v WHERE $17::int8 IS NOT NULL
-       )
+       ), ${assetsAndEvent(10)}
        SELECT * FROM v`,
       [
         v.packageId,
@@ -172,15 +194,7 @@ export const packageStore = {
         v.entryExternalConnection,
         v.publishedAt,
         JSON.stringify(v.metadata),
-        extras.domainId,
-        a.map((x) => x.name),
-        a.map((x) => x.size),
-        a.map((x) => x.sha256),
-        a.map((x) => x.sha1),
-        a.map((x) => x.md5),
-        a.map((x) => x.sha512),
-        extras.event?.repositoryId ?? null,
-        extras.event ? JSON.stringify(extras.event.payload) : null,
+        ...assetsAndEventParams(extras),
       ],
     );
     return r.rows[0] ?? null;
@@ -192,47 +206,14 @@ export const packageStore = {
    */
   async addAssets(
     q: Queryable,
-    v: {
-      versionId: number;
-      packageId: number;
-      revision: string;
-      domainId: number;
-      assets: { name: string; size: number; sha256: string; sha1: string; md5: string; sha512: string }[];
-      event: { repositoryId: number; payload: unknown } | null;
-    },
+    v: { versionId: number; packageId: number; revision: string } & AssetsAndEvent,
   ): Promise<VersionRow> {
-    const a = v.assets;
     const r = await q.query<VersionRow>(
-      `WITH files AS (
-         SELECT * FROM unnest($5::text[], $6::int8[], $7::text[], $8::text[], $9::text[], $10::text[]) AS f(name, size, sha256, sha1, md5, sha512)
-       ), lease AS (
-         INSERT INTO blob (domain_id, sha256, size)
-         SELECT DISTINCT ON (sha256) $4::int8, sha256, size FROM files
-         ON CONFLICT (domain_id, sha256) DO UPDATE SET last_put_at = now(), size = EXCLUDED.size
-       ), asset AS (
-         INSERT INTO asset (version_id, name, size, sha256, sha1, md5, sha512)
-         SELECT $1::int8, name, size, sha256, sha1, md5, sha512 FROM files
-         ON CONFLICT (version_id, name) DO NOTHING
-       ), touch AS (
+      `WITH v AS (SELECT $3::int8 AS id), ${assetsAndEvent(4)}, touch AS (
          UPDATE package SET updated_at = now() WHERE id = $2
-       ), event AS (
-         INSERT INTO event (domain_id, repository_id, payload) SELECT $4::int8, $11::int8, $12::jsonb WHERE $11::int8 IS NOT NULL
        )
-       UPDATE package_version SET revision = $3, updated_at = now() WHERE id = $1 RETURNING *`,
-      [
-        v.versionId,
-        v.packageId,
-        v.revision,
-        v.domainId,
-        a.map((x) => x.name),
-        a.map((x) => x.size),
-        a.map((x) => x.sha256),
-        a.map((x) => x.sha1),
-        a.map((x) => x.md5),
-        a.map((x) => x.sha512),
-        v.event?.repositoryId ?? null,
-        v.event ? JSON.stringify(v.event.payload) : null,
-      ],
+       UPDATE package_version SET revision = $1, updated_at = now() WHERE id = $3 RETURNING *`,
+      [v.revision, v.packageId, v.versionId, ...assetsAndEventParams(v)],
     );
     return r.rows[0];
   },
