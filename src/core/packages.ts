@@ -270,11 +270,11 @@ export class PackageTx {
         domainId: this.repo.domain_id,
         assets: assets.map((a) => ({ name: a.name, ...a.digests })),
         event: event ? { repositoryId: this.repo.id, payload: this.eventPayload({ version: v.version, status: v.status, revision }, event) } : null,
+        touchPackage: assets.length > 0 && !this.newPackage,
       },
     );
     if (!created) return null;
     this.created.push(created);
-    if (assets.length > 0 && !this.newPackage) await packageStore.touchPackage(this.tx, this.requirePkg().id);
     return created;
   }
 

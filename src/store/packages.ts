@@ -158,8 +158,9 @@ export const packageStore = {
 
   /**
    * Inserts a version (null when it exists) and, in the same statement, its assets (content already
-   * in the blob store: each blob's collector lease is renewed) and its outbox event, so a version
-   * complete with its files and event costs one round trip.
+   * in the blob store: each blob's collector lease is renewed), its outbox event and, with
+   * `touchPackage`, the package's updated_at, so a version complete with its files and event costs
+   * one round trip.
    */
   async insertVersion(
     q: Queryable,
@@ -174,7 +175,7 @@ export const packageStore = {
       publishedAt: Date | null;
       metadata: Record<string, unknown>;
     },
-    extras: AssetsAndEvent = { domainId: 0, assets: [], event: null },
+    extras: AssetsAndEvent & { touchPackage?: boolean } = { domainId: 0, assets: [], event: null },
   ): Promise<VersionRow | null> {
     const r = await q.query<VersionRow>(
       `WITH v AS (
@@ -182,7 +183,9 @@ export const packageStore = {
                                       entry_external_connection, published_at, metadata)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
          ON CONFLICT (package_id, version) DO NOTHING RETURNING *
-       ), ${assetsAndEvent(10)}
+       ), ${assetsAndEvent(10)}, touch AS (
+         UPDATE package SET updated_at = now() WHERE id = $1 AND $19::boolean AND EXISTS (SELECT 1 FROM v)
+       )
        SELECT * FROM v`,
       [
         v.packageId,
@@ -195,6 +198,7 @@ export const packageStore = {
         v.publishedAt,
         JSON.stringify(v.metadata),
         ...assetsAndEventParams(extras),
+        extras.touchPackage ?? false,
       ],
     );
     return r.rows[0] ?? null;
